@@ -1,0 +1,43 @@
+# moodtune: two commands on a fresh Debian/Ubuntu machine with Python 3.11:
+#   make demo   # the main job on the built-in corpus
+#   make test   # ruff + pytest
+# Each installs what it needs (.venv, the package, libfluidsynth3) and skips what is already there.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.moodtune-installed
+OUT ?= runs/demo
+
+.PHONY: demo test lint bench setup system-deps clean
+
+demo: setup
+	$(PY) -m moodtune demo --out $(OUT)
+
+test: setup
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+setup: system-deps $(STAMP)
+
+# libfluidsynth3 renders MIDI to audio: apt-get as root, sudo when it works without a password,
+# otherwise one line that says what to install.
+system-deps:
+	@bash scripts/ensure-system-deps.sh
+
+$(VENV)/bin/python:
+	@bash scripts/ensure-venv.sh "$(PYTHON)" "$(VENV)"
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+clean:
+	rm -rf runs .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""moodtune: mood-conditioned music generation."""
+
+__version__ = "0.1.0"

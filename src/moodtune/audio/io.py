@@ -1,0 +1,91 @@
+"""Load, resample and write audio: mono float32 in [-1, 1] (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from moodtune.errors import AudioReadError
+from moodtune.fsutil import atomic_path
+
+AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".aiff", ".aif")
+
+#: A file whose peak stays below this (about -80 dBFS) is treated as silent.
+SILENCE_PEAK = 1e-4
+
+
+def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample ``audio`` ``[T]`` from ``sr_in`` to ``sr_out`` Hz with soxr (high quality)."""
+    if sr_in == sr_out:
+        return audio.astype(np.float32, copy=False)
+    return soxr.resample(audio.astype(np.float32, copy=False), sr_in, sr_out, quality="HQ").astype(np.float32)
+
+
+def load_audio(
+    path: str | os.PathLike[str],
+    sr: int | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    check_silence: bool = True,
+) -> tuple[np.ndarray, int]:
+    """Read ``path`` as mono float32 ``[T]``, optionally a ``[start_s, end_s)`` excerpt, resampled to ``sr``.
+
+    Returns ``(audio, sample_rate)``. Raises :class:`AudioReadError` whose message names the file
+    and the reason: unreadable, empty, truncated (fewer frames than its header declares), not
+    finite, or silent.
+    """
+    path = Path(path)
+    try:
+        with sf.SoundFile(str(path)) as f:
+            native_sr = f.samplerate
+            declared = f.frames
+            if declared <= 0:
+                raise AudioReadError(f"{path}: empty audio file (0 frames)")
+            first = round(start_s * native_sr)
+            last = declared if end_s is None else min(declared, round(end_s * native_sr))
+            if first >= last:
+                raise AudioReadError(f"{path}: excerpt {start_s:.2f}-{end_s} s lies outside the file")
+            f.seek(first)
+            data = f.read(last - first, dtype="float32", always_2d=True)
+    except AudioReadError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+        raise AudioReadError(f"{path}: unreadable audio ({_short(exc)})") from exc
+    if data.shape[0] == 0:
+        raise AudioReadError(f"{path}: empty audio (no frames could be decoded)")
+    if data.shape[0] < (last - first) * 0.98:
+        raise AudioReadError(f"{path}: truncated audio (decoded {data.shape[0]} of {last - first} declared frames)")
+    audio = data.mean(axis=1)
+    if not np.all(np.isfinite(audio)):
+        raise AudioReadError(f"{path}: audio contains NaN or infinite samples")
+    if check_silence and float(np.max(np.abs(audio))) < SILENCE_PEAK:
+        raise AudioReadError(f"{path}: silent audio (peak below -80 dBFS)")
+    out_sr = native_sr if sr is None else sr
+    return resample(audio, native_sr, out_sr), out_sr
+
+
+def audio_info(path: str | os.PathLike[str]) -> tuple[int, float]:
+    """``(sample_rate, duration_seconds)`` from the header of ``path``; :class:`AudioReadError` if unreadable."""
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AudioReadError(f"{path}: unreadable audio ({_short(exc)})") from exc
+    return info.samplerate, info.frames / max(info.samplerate, 1)
+
+
+def write_wav(path: str | os.PathLike[str], audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
+    """Write mono ``audio`` ``[T]`` (clipped to [-1, 1]) as WAV, atomically. Returns the path."""
+    path = Path(path)
+    audio = np.clip(np.asarray(audio, dtype=np.float32).reshape(-1), -1.0, 1.0)
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), audio, sr, subtype=subtype, format="WAV")
+    return path
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__

@@ -1,0 +1,40 @@
+"""Shared by the adapters that render MIDI to audio (``builtin`` and ``midi``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pretty_midi
+
+from moodtune.audio.io import SILENCE_PEAK, write_wav
+from moodtune.data.adapters.base import Context, slug
+from moodtune.errors import AudioReadError
+from moodtune.fsutil import atomic_path
+from moodtune.midi.render import FluidSynthRenderer
+
+
+def render_and_store(
+    renderer: FluidSynthRenderer,
+    pm: pretty_midi.PrettyMIDI,
+    ctx: Context,
+    name: str,
+    source_label: str,
+    max_seconds: float | None = None,
+    keep_midi: bool = False,
+) -> tuple[np.ndarray, str, str]:
+    """Render ``pm``, write ``audio/<name>.wav`` (and ``midi/<name>.mid`` when ``keep_midi``) under the output folder.
+
+    Returns ``(audio [T] float32 at ctx.sr, wav path, midi path or "")``. Raises AudioReadError
+    naming ``source_label`` when the rendering is silent.
+    """
+    audio = renderer.render(pm, max_seconds=max_seconds)
+    if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
+        raise AudioReadError(f"{source_label}: rendering is silent (no audible notes)")
+    stem = "/".join(slug(part) for part in name.split("/"))
+    wav = write_wav(ctx.out_dir / "audio" / f"{stem}.wav", audio, ctx.sr)
+    midi_path = ""
+    if keep_midi:
+        target = ctx.out_dir / "midi" / f"{stem}.mid"
+        with atomic_path(target) as tmp:
+            pm.write(str(tmp))
+        midi_path = str(target)
+    return audio, str(wav), midi_path

@@ -1,0 +1,144 @@
+"""Feature cache beside a manifest: one .npy per (feature, parameters, clip).
+
+A feature is anything with a ``name``, a ``params()`` dict and ``compute(audio, sr)``; its
+entries live in ``cache/<name>-<hash of params>/``, so changing a parameter never reuses a
+stale entry. Entries are written atomically. Engines register their own features by
+implementing :class:`Feature` and calling :meth:`FeatureCache.ensure`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from moodtune.audio.features import LogMel, MelConfig
+from moodtune.audio.io import load_audio
+from moodtune.fsutil import atomic_path, write_json_atomic
+from moodtune.progress import progress_bar
+
+CACHE_DIR = "cache"
+
+
+class Feature(Protocol):
+    """A per-clip feature computed from mono audio."""
+
+    name: str
+    sr: int
+
+    def params(self) -> dict[str, Any]:
+        """Everything that changes the output (hashed into the cache folder name)."""
+        ...
+
+    def compute(self, audio: np.ndarray) -> np.ndarray:
+        """``audio`` ``[T]`` float32 at ``self.sr`` -> feature array."""
+        ...
+
+
+class LogMelFeature:
+    """Scaled log-mel ``[n_mels, frames]`` stored as float16 (values in [0, 1])."""
+
+    name = "logmel"
+
+    def __init__(self, config: MelConfig | None = None) -> None:
+        self.config = config or MelConfig()
+        self.sr = self.config.sr
+        self._logmel: LogMel | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {**self.config.to_dict(), "dtype": "float16"}
+
+    def compute(self, audio: np.ndarray) -> np.ndarray:
+        if self._logmel is None:
+            self._logmel = LogMel(self.config)
+        return self._logmel(audio).numpy().astype(np.float16)
+
+
+def params_hash(params: dict[str, Any]) -> str:
+    """Short stable hash of a parameter dict."""
+    return hashlib.sha1(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def clip_fingerprint(path: str | os.PathLike[str], start_s: float, end_s: float) -> str:
+    """Identity of a clip's audio: file path, size, modification time and the excerpt bounds."""
+    st = os.stat(path)
+    text = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{start_s:.4f}|{end_s:.4f}"
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def _slug(clip_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", clip_id)[-120:]
+
+
+class FeatureCache:
+    """Read and write cached features under ``<data_dir>/cache``."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.root = Path(data_dir) / CACHE_DIR
+
+    def folder(self, feature: Feature) -> Path:
+        """Folder of ``feature``'s entries (its params are written there as params.json)."""
+        return self.root / f"{feature.name}-{params_hash(feature.params())}"
+
+    def entry(self, feature: Feature, clip_id: str, fingerprint: str) -> Path:
+        """Path of one clip's entry."""
+        return self.folder(feature) / f"{_slug(clip_id)}-{fingerprint}.npy"
+
+    def has(self, feature: Feature, clip_id: str, fingerprint: str) -> bool:
+        """Whether the entry exists."""
+        return self.entry(feature, clip_id, fingerprint).is_file()
+
+    def put(self, feature: Feature, clip_id: str, fingerprint: str, value: np.ndarray) -> Path:
+        """Store ``value`` atomically."""
+        folder = self.folder(feature)
+        params_file = folder / "params.json"
+        if not params_file.is_file():
+            write_json_atomic(params_file, {"name": feature.name, **feature.params()})
+        path = self.entry(feature, clip_id, fingerprint)
+        with atomic_path(path) as tmp:
+            np.save(tmp, value)
+        return path
+
+    def load(self, feature: Feature, clip_id: str, fingerprint: str) -> np.ndarray:
+        """Load one entry (raises FileNotFoundError when absent)."""
+        return np.load(self.entry(feature, clip_id, fingerprint))
+
+    def load_row(self, feature: Feature, row: pd.Series | dict[str, Any]) -> np.ndarray:
+        """Load the entry of a manifest row."""
+        return self.load(feature, row["clip_id"], row["fingerprint"])
+
+    def ensure(self, manifest: pd.DataFrame, feature: Feature, workers: int = 1, progress: bool = True) -> int:
+        """Compute every missing entry of ``feature`` for the manifest's clips. Returns how many were computed."""
+        todo = [r for r in manifest.to_dict("records") if not self.has(feature, r["clip_id"], r["fingerprint"])]
+        if not todo:
+            return 0
+        with progress_bar(f"caching {feature.name}", total=len(todo), enabled=progress) as advance:
+            if workers <= 1:
+                for row in todo:
+                    _compute_entry(self.root.parent, feature, row)
+                    advance()
+            else:
+                with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
+                    for _ in pool.map(_compute_entry, [self.root.parent] * len(todo), [feature] * len(todo), todo):
+                        advance()
+        return len(todo)
+
+
+def _worker_init() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _compute_entry(data_dir: Path, feature: Feature, row: dict[str, Any]) -> None:
+    audio, _ = load_audio(row["path"], sr=feature.sr, start_s=row["start_s"], end_s=row["end_s"], check_silence=False)
+    n = round((row["end_s"] - row["start_s"]) * feature.sr)
+    audio = np.pad(audio[:n], (0, max(0, n - len(audio))))
+    FeatureCache(data_dir).put(feature, row["clip_id"], row["fingerprint"], feature.compute(audio))

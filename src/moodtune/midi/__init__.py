@@ -1,0 +1,1 @@
+"""MIDI: rendering with FluidSynth, key analysis and mode transformation."""

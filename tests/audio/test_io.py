@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from moodtune.audio.io import audio_info, load_audio, resample, write_wav
+from moodtune.errors import AudioReadError
+from tests.conftest import music_like, write_audio
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".flac", ".ogg", ".mp3"])
+def test_load_formats_mono_float32_resampled(tmp_path, suffix):
+    x = music_like(2.0, 44100)
+    path = write_audio(tmp_path / f"a{suffix}", x, 44100)
+    y, sr = load_audio(path, sr=22050)
+    assert sr == 22050 and y.dtype == np.float32 and y.ndim == 1
+    assert abs(len(y) - 44100) < 2000  # mp3 adds encoder padding
+    assert np.max(np.abs(y)) <= 1.0 and np.max(np.abs(y)) > 0.1
+
+
+def test_stereo_is_mixed_down_and_excerpt_is_exact(tmp_path):
+    import soundfile as sf
+
+    x = music_like(3.0, 22050)
+    path = tmp_path / "s.wav"
+    sf.write(str(path), np.stack([x, x], axis=1), 22050)
+    y, _ = load_audio(path, start_s=1.0, end_s=2.0)
+    assert len(y) == 22050
+    np.testing.assert_allclose(y, x[22050:44100], atol=1e-4)
+
+
+def test_write_wav_round_trip(tmp_path):
+    x = music_like(1.0, 16000)
+    path = write_wav(tmp_path / "o.wav", x, 16000)
+    y, sr = load_audio(path)
+    assert sr == 16000 and audio_info(path) == (16000, 1.0)
+    np.testing.assert_allclose(y, x, atol=1e-4)
+
+
+def test_resample_changes_length_by_ratio():
+    x = music_like(1.0, 44100)
+    assert len(resample(x, 44100, 22050)) == 22050
+
+
+def test_unreadable_empty_silent_truncated_are_reported_with_the_file(tmp_path):
+    bad = tmp_path / "garbage.wav"
+    bad.write_bytes(b"RIFF....not really a wav file")
+    with pytest.raises(AudioReadError, match=r"garbage\.wav: unreadable"):
+        load_audio(bad)
+    empty = write_audio(tmp_path / "empty.wav", np.zeros(0, dtype=np.float32), 22050)
+    with pytest.raises(AudioReadError, match=r"empty\.wav: empty"):
+        load_audio(empty)
+    silent = write_audio(tmp_path / "silent.wav", np.zeros(22050, dtype=np.float32), 22050)
+    with pytest.raises(AudioReadError, match=r"silent\.wav: silent"):
+        load_audio(silent)
+    full = write_audio(tmp_path / "full.mp3", music_like(3.0, 44100), 44100)
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    with pytest.raises(AudioReadError, match=r"cut\.mp3: truncated"):
+        load_audio(cut)
