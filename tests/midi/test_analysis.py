@@ -23,3 +23,13 @@ def test_parallel_mode_round_trip_on_scales():
 def test_empty_key_raises():
     with pytest.raises(ValueError):
         estimate_key([])
+
+
+def test_key_signature_and_final_bass_resolve_relative_and_dominant_confusions():
+    # A-minor material whose profile alone could read as C major: the final bass A decides.
+    notes = [60, 64, 67, 72, 69, 64, 60, 57]
+    assert estimate_key(notes, final_bass=45, sharps=0) == (9, "minor")
+    assert estimate_key(notes, final_bass=48, sharps=0) == (0, "major")
+    # With one sharp only G major / E minor are candidates, whatever the profile prefers.
+    d_major_ish = [62, 66, 69, 74, 62, 66, 69, 67, 71]
+    assert estimate_key(d_major_ish, sharps=1)[0] in (7, 4)

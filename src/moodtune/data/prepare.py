@@ -119,8 +119,8 @@ def _clips_of(
                 "start_s": round(start, 6),
                 "end_s": round(end, 6),
                 "sr": rec.native_sr,
-                "valence": float("nan") if rec.valence is None else rec.valence,
-                "arousal": float("nan") if rec.arousal is None else rec.arousal,
+                "valence": rec.valence,  # None where unknown (NaN in the Parquet table)
+                "arousal": rec.arousal,
                 "va_curve": _clip_curve(rec.va_curve, start, end),
                 "style": job.style,
                 "split": "",

@@ -25,19 +25,41 @@ def pitch_class_histogram(pitches: Sequence[int], weights: Sequence[float] | Non
     return hist
 
 
-def estimate_key(pitches: Sequence[int], weights: Sequence[float] | None = None) -> tuple[int, str]:
-    """``(tonic_pitch_class, "major" | "minor")`` maximising the correlation with the K-K profiles."""
+def _correlation(hist: np.ndarray, tonic: int, mode: str) -> float:
+    profile = _MAJOR_PROFILE if mode == "major" else _MINOR_PROFILE
+    return float(np.corrcoef(np.roll(hist, -tonic), profile)[0, 1])
+
+
+def estimate_key(
+    pitches: Sequence[int],
+    weights: Sequence[float] | None = None,
+    final_bass: int | None = None,
+    sharps: int | None = None,
+) -> tuple[int, str]:
+    """``(tonic_pitch_class, "major" | "minor")`` from Krumhansl-Kessler profile correlation.
+
+    Profiles alone confuse a key with its relative and with its dominant, so two score facts
+    help when known:
+
+    * ``sharps`` (key signature, negative for flats) limits the choice to its major key and
+      the relative minor;
+    * ``final_bass`` (the last bass note) decides between a key and its relative when it is
+      the tonic of one of them, since tonal pieces end on their tonic.
+    """
     hist = pitch_class_histogram(pitches, weights)
     if hist.sum() == 0:
         raise ValueError("cannot estimate the key of an empty note list")
-    best: tuple[float, int, str] = (-np.inf, 0, "major")
-    for tonic in range(12):
-        rotated = np.roll(hist, -tonic)
-        for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
-            r = float(np.corrcoef(rotated, profile)[0, 1])
-            if r > best[0]:
-                best = (r, tonic, mode)
-    return best[1], best[2]
+    if sharps is not None:
+        major = (7 * sharps) % 12
+        candidates = [(major, "major"), ((major + 9) % 12, "minor")]
+    else:
+        candidates = [(t, m) for t in range(12) for m in ("major", "minor")]
+    best = max(candidates, key=lambda c: _correlation(hist, *c))
+    if final_bass is None or final_bass % 12 == best[0]:
+        return best
+    final = final_bass % 12
+    relative = ((best[0] + 9) % 12, "minor") if best[1] == "major" else ((best[0] + 3) % 12, "major")
+    return relative if relative[0] == final else best
 
 
 def to_parallel_mode(pitch: int, tonic: int, mode: str) -> int:

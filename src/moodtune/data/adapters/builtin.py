@@ -71,12 +71,12 @@ class ScoreNote:
     pitch: int
 
 
-def read_score_notes(path: Path, max_quarters: float) -> list[ScoreNote]:
-    """Notes of the score at ``path`` that start before ``max_quarters``.
+def read_score_notes(path: Path) -> tuple[list[ScoreNote], int | None]:
+    """Notes of the score at ``path`` sorted by onset, and its first key signature (sharps; None if absent).
 
     Ties are merged; grace notes and chord symbols are dropped.
     """
-    from music21 import converter, harmony, stream
+    from music21 import converter, harmony, key, stream
 
     try:
         score = converter.parse(str(path))
@@ -91,12 +91,21 @@ def read_score_notes(path: Path, max_quarters: float) -> list[ScoreNote]:
             if isinstance(n, harmony.Harmony) or n.duration.isGrace:
                 continue
             onset, length = float(n.offset), float(n.duration.quarterLength)
-            if length <= 0 or onset >= max_quarters:
+            if length <= 0:
                 continue
             notes.extend(ScoreNote(i, onset, length, p.midi) for p in n.pitches)
     if not notes:
         raise MidiReadError(f"{path}: score has no notes")
-    return notes
+    signatures = score.flatten().getElementsByClass(key.KeySignature)
+    sharps = int(signatures[0].sharps) if len(signatures) else None
+    return sorted(notes, key=lambda n: (n.onset, n.part, n.pitch)), sharps
+
+
+def score_key(notes: list[ScoreNote], sharps: int | None = None) -> tuple[int, str]:
+    """Key of a whole score from its duration-weighted pitches, key signature and final bass note."""
+    last_onset = max(n.onset for n in notes)
+    final_bass = min(n.pitch for n in notes if n.onset == last_onset)
+    return estimate_key([n.pitch for n in notes], [n.length for n in notes], final_bass=final_bass, sharps=sharps)
 
 
 def perform(
@@ -172,9 +181,8 @@ class BuiltinAdapter(Adapter):
     def materialize(self, job: TrackJob, ctx: Context) -> list[Recording]:
         variants = {q: Cues(**c) for q, c in job.options["variants"].items()}
         seconds = self.clips_per_variant * ctx.clip_seconds + 0.25
-        max_quarters = seconds * max(c.bpm for c in variants.values()) / 60.0
-        notes = read_score_notes(Path(job.path), max_quarters)
-        key = estimate_key([n.pitch for n in notes], [n.length for n in notes])
+        notes, sharps = read_score_notes(Path(job.path))
+        key = score_key(notes, sharps)
         recordings = []
         with FluidSynthRenderer(ctx.soundfont, ctx.sr) as renderer:
             for i, (quadrant, cues) in enumerate(variants.items()):

@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pretty_midi
+import pytest
+
+from moodtune.data import prepare, read_manifest
+from moodtune.data.adapters.builtin import COLLECTIONS, corpus_files, read_score_notes, score_key
+from moodtune.data.cues import Cues
+from moodtune.mood import quadrant_name
+
+
+@pytest.fixture(scope="module")
+def builtin_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("builtin")
+    result = prepare("builtin", None, out, clip_seconds=5.0, limit=4, workers=1, progress=False)
+    return out, result
+
+
+def test_four_quadrants_per_piece_and_several_styles(builtin_run):
+    out, result = builtin_run
+    df = read_manifest(out)
+    assert df.track_id.nunique() == 4 and df["style"].nunique() == 4
+    for _, piece in df.groupby("track_id"):
+        quads = {quadrant_name(v, a) for v, a in zip(piece.valence, piece.arousal, strict=True)}
+        assert quads == {"happy", "angry", "sad", "calm"}
+        assert set(piece.variant) == quads  # each rendering is labelled in the quadrant it was rendered for
+    assert result.summary["skipped_count"] == 0
+
+
+def test_renderings_carry_their_cues(builtin_run):
+    df = read_manifest(builtin_run[0])
+    first = df[df.start_s == 0]
+    by_variant = {row.variant: row for row in first[first.track_id == first.track_id.iloc[0]].itertuples()}
+    midis = {k: pretty_midi.PrettyMIDI(r.midi_path) for k, r in by_variant.items()}
+
+    def notes(pm):
+        return [n for inst in pm.instruments for n in inst.notes]
+
+    def mean_velocity(pm):
+        return np.mean([n.velocity for n in notes(pm)])
+
+    def onsets_per_second(pm):
+        ns = [n for n in notes(pm) if n.start < 5.0]
+        return len({round(n.start, 3) for n in ns}) / 5.0
+
+    # loud/fast (high arousal) vs soft/slow (low arousal)
+    assert mean_velocity(midis["happy"]) > mean_velocity(midis["calm"])
+    assert mean_velocity(midis["angry"]) > mean_velocity(midis["sad"])
+    assert onsets_per_second(midis["angry"]) > onsets_per_second(midis["sad"])
+    # mode: over the piece's tonic, the happy rendering has major thirds, the sad one minor thirds
+    track = first.track_id.iloc[0]
+    path = dict(p for c in corpus_files().values() for p in c)[track.removeprefix("builtin/") + ".mxl"]
+    tonic, _ = score_key(*read_score_notes(path))
+
+    def thirds(pm):
+        degrees = [(n.pitch - tonic) % 12 for n in notes(pm)]
+        return degrees.count(4), degrees.count(3)
+
+    major_happy, minor_happy = thirds(midis["happy"])
+    major_sad, minor_sad = thirds(midis["sad"])
+    assert major_happy > minor_happy and minor_sad > major_sad
+    # louder renderings give louder audio
+    logmel_mean = {k: float(np.mean(pretty_midi_audio_rms(r.path))) for k, r in by_variant.items()}
+    assert logmel_mean["angry"] > logmel_mean["sad"]
+
+
+def pretty_midi_audio_rms(path: str) -> float:
+    from moodtune.audio.io import load_audio
+
+    audio, _ = load_audio(path, end_s=5.0)
+    return float(np.sqrt(np.mean(audio**2)))
+
+
+def test_labels_follow_the_documented_formula(builtin_run):
+    df = read_manifest(builtin_run[0])
+    assert df.valence.between(-1, 1).all() and df.arousal.between(-1, 1).all()
+    c = Cues(mode=1, tempo=0.5, loudness=0.5, articulation=0.0, register=1)
+    assert (c.valence, c.arousal) == (0.875, 0.4)
+    for row in df.itertuples():
+        assert Path(row.path).is_file() and Path(row.midi_path).is_file()
+
+
+def test_second_run_is_reused(builtin_run):
+    out, first = builtin_run
+    again = prepare("builtin", None, out, clip_seconds=5.0, limit=4, workers=1, progress=False)
+    assert again.jobs_run == 0
+    pd.testing.assert_frame_equal(read_manifest(out), pd.read_parquet(first.manifest_path))
+
+
+def test_corpus_has_every_collection():
+    files = corpus_files()
+    for c in COLLECTIONS:
+        assert len(files[c.style]) >= 20, c.style
