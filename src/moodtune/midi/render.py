@@ -49,7 +49,7 @@ class FluidSynthRenderer:
     >>> audio = FluidSynthRenderer(sr=22050).render(midi)  # float32 [T], mono
     """
 
-    def __init__(self, soundfont: str | os.PathLike[str] | None = None, sr: int = 22050, gain: float = 0.35) -> None:
+    def __init__(self, soundfont: str | os.PathLike[str] | None = None, sr: int = 22050, gain: float = 0.55) -> None:
         self._fluidsynth = _import_fluidsynth()
         self.soundfont = resolve_soundfont(soundfont)
         self.sr = sr
