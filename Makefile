@@ -41,3 +41,6 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache
+
+bench: setup
+	$(PY) benchmarks/run.py --out docs/benchmarks.md

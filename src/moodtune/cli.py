@@ -101,11 +101,17 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="the main job on the built-in corpus",
-        description="Build the built-in mood corpus (or reuse it) and print its summary.",
+        description=(
+            "Build the built-in mood corpus, train a small spectrogram model for a few minutes and write "
+            "happy / sad / angry / calm WAVs with their spectrogram PNGs. A second run reuses the corpus "
+            "and the model."
+        ),
     )
     p.add_argument("--out", default="runs/demo", help="output folder (default %(default)s)")
     p.add_argument("--limit", type=_positive_int, help="use at most N pieces (default: the full built-in corpus)")
     p.add_argument("--workers", type=_positive_int, help="parallel worker processes (default: all cores)")
+    p.add_argument("--minutes", type=float, default=3.0, help="training time budget (default %(default)s)")
+    p.add_argument("--seconds", type=float, default=20.0, help="length of each generated clip (default %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_demo)
 
@@ -113,22 +119,196 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
     from pathlib import Path
 
-    from moodtune.data.prepare import prepare
+    from rich.table import Table
+
+    from moodtune.demo import run_demo
 
     err = Console(stderr=True)
-    out = Path(args.out)
-    console.rule("[bold]1. built-in mood corpus")
-    result = prepare(
-        "builtin",
-        None,
-        out / "data",
+    report = run_demo(
+        Path(args.out),
         limit=args.limit,
         workers=args.workers,
+        minutes=args.minutes,
+        seconds=args.seconds,
         progress=not args.quiet,
+        say=lambda line: console.rule(f"[bold]{line}"),
         warn=lambda line: err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True),
     )
-    _print_summary(console, result.summary, result.seconds, result.jobs_reused)
-    console.print(f"manifest: {result.manifest_path}")
+    prepared = report["data"]
+    _print_summary(console, prepared.summary, prepared.seconds, prepared.jobs_reused)
+    res = report["spectrogram"]
+    console.print(
+        f"spectrogram model: {res.get('params', 0):,} parameters, trained {res.get('train_minutes')} min "
+        f"({res.get('epochs')} epochs); held-out log-spectral distance {res.get('heldout_lsd_db')} dB "
+        f"on {res.get('heldout_clips')} {res.get('heldout_split')} clips; {res.get('active_units')} active latent units"
+    )
+    table = Table(title="generated")
+    table.add_column("mood")
+    table.add_column("audio")
+    table.add_column("spectrogram")
+    for mood, files in report["samples"].items():
+        table.add_row(mood, files["wav"], files.get("png", ""))
+    console.print(table)
+    return 0
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a model family on a prepared dataset",
+        description=(
+            "Train an engine on a folder made by 'moodtune prepare'. Writes RUN/model.safetensors and "
+            "RUN/config.json (all that generation needs), RUN/checkpoints/{best,last}.ckpt (to resume), "
+            "RUN/logs/*/metrics.csv and RUN/plots/. Seeds are fixed, so a CPU run is reproducible."
+        ),
+    )
+    p.add_argument("engine", choices=["spectrogram"], help="model family")
+    p.add_argument("--data", required=True, help="prepared dataset folder")
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--epochs", type=_positive_int, default=30, help="maximum epochs (default %(default)s)")
+    p.add_argument("--max-minutes", type=float, help="stop after this much training time")
+    p.add_argument(
+        "--latent-dim", type=_positive_int, default=100, help="latent size (2 gives a plottable latent space)"
+    )
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (default %(default)s)")
+    p.add_argument(
+        "--size", choices=["debug", "small", "base"], default="small", help="network width (default %(default)s)"
+    )
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default %(default)s)")
+    p.add_argument("--beta", type=float, default=0.01, help="KL weight after warm-up (default %(default)s)")
+    p.add_argument(
+        "--accelerator", choices=["auto", "cpu", "gpu"], default="auto", help="where to train (default %(default)s)"
+    )
+    p.add_argument("--devices", type=_positive_int, default=1, help="number of devices (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
+
+    cfg = SpectrogramTrainConfig(
+        data=args.data,
+        out=args.out,
+        epochs=args.epochs,
+        max_minutes=args.max_minutes,
+        size=args.size,
+        latent_dim=args.latent_dim,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        beta=args.beta,
+        accelerator=args.accelerator,
+        devices=args.devices,
+        seed=args.seed,
+    )
+    results = train_spectrogram(cfg, resume=args.resume, progress=not args.quiet)
+    console.print(
+        f"trained {args.engine} in {results['train_minutes']} min "
+        f"({results['epochs']} epochs, {results['steps']} steps); "
+        f"held-out log-spectral distance {results.get('heldout_lsd_db', float('nan'))} dB, "
+        f"{results.get('active_units', 0)} active latent units"
+    )
+    console.print(f"checkpoint: {args.out}  plots: {args.out}/plots")
+    return 0
+
+
+def _add_mood_args(p: argparse.ArgumentParser, trajectory: bool = True) -> None:
+    g = p.add_argument_group("mood (give one)")
+    g.add_argument("--mood", help="a named mood (happy, sad, angry, calm, ...) or 'valence,arousal'")
+    g.add_argument("--valence", type=float, help="valence in [-1, 1] (with --arousal)")
+    g.add_argument("--arousal", type=float, help="arousal in [-1, 1] (with --valence)")
+    if trajectory:
+        g.add_argument("--trajectory", help="mood curve, e.g. 'sad:0,happy:30' (MOOD:SECONDS, linear between)")
+        g.add_argument("--trajectory-file", help="CSV with columns time,valence,arousal")
+
+
+def _add_sampling_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, help="run folder written by 'moodtune train'")
+    p.add_argument("--style", help="style / genre known to the model (default: unknown)")
+    p.add_argument("--seconds", type=float, default=30.0, help="length (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    p.add_argument("--temperature", type=float, default=1.0, help="latent sampling temperature (default %(default)s)")
+    p.add_argument("--out", required=True, help="output WAV")
+    p.add_argument("--plot", action="store_true", help="also write the mel spectrogram as PNG beside it")
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="generate music for a mood, a valence/arousal point or a mood curve",
+        description="Generate audio from a trained checkpoint and write it as WAV.",
+    )
+    _add_mood_args(p)
+    _add_sampling_args(p)
+    p.set_defaults(func=_cmd_generate)
+
+
+def _cmd_generate(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.api import generate_to_file, make_request, open_engine
+
+    request = make_request(
+        args.mood,
+        args.valence,
+        args.arousal,
+        args.trajectory,
+        args.trajectory_file,
+        seconds=args.seconds,
+        style=args.style,
+        seed=args.seed,
+        temperature=args.temperature,
+    )
+    written = generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot)
+    console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
+    return 0
+
+
+def _add_interpolate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "interpolate",
+        help="morph from one mood to another over time",
+        description="Generate audio whose mood moves linearly from --from to --to over --seconds.",
+    )
+    p.add_argument("--from", dest="start", required=True, help="starting mood (name or 'valence,arousal')")
+    p.add_argument("--to", dest="end", required=True, help="final mood (name or 'valence,arousal')")
+    _add_sampling_args(p)
+    p.set_defaults(func=_cmd_interpolate)
+
+
+def _cmd_interpolate(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.api import generate_to_file, open_engine
+    from moodtune.engines.base import Request
+    from moodtune.mood import Mood, Trajectory
+
+    start, end = Mood.parse(args.start), Mood.parse(args.end)
+    trajectory = Trajectory(((0.0, start), (max(args.seconds, 1e-3), end)))
+    request = Request(
+        trajectory=trajectory, seconds=args.seconds, style=args.style, seed=args.seed, temperature=args.temperature
+    )
+    written = generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot)
+    console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
+    return 0
+
+
+def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "reconstruct",
+        help="encode -> decode -> vocode an audio file (shows what the model keeps)",
+        description="Reconstruct an audio file through a spectrogram checkpoint; writes OUT.wav and an "
+        "original-vs-reconstruction spectrogram OUT.png, and prints the log-spectral distance.",
+    )
+    p.add_argument("input", help="audio file (wav, mp3, ogg, flac)")
+    p.add_argument("--checkpoint", required=True, help="spectrogram run folder")
+    p.add_argument("--out", required=True, help="output WAV")
+    p.set_defaults(func=_cmd_reconstruct)
+
+
+def _cmd_reconstruct(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.api import open_engine, reconstruct_file
+
+    written = reconstruct_file(open_engine(args.checkpoint), args.input, args.out)
+    console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
     return 0
 
 
@@ -141,6 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"moodtune {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_prepare(sub)
+    _add_train(sub)
+    _add_generate(sub)
+    _add_interpolate(sub)
+    _add_reconstruct(sub)
     _add_demo(sub)
     return parser
 

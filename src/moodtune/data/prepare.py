@@ -32,7 +32,7 @@ from moodtune.data.manifest import build_summary, write_manifest, write_summary
 from moodtune.data.splits import assign_splits
 from moodtune.errors import DatasetError, MoodtuneError
 from moodtune.fsutil import write_json_atomic
-from moodtune.midi.render import resolve_soundfont
+from moodtune.midi.render import DEFAULT_GAIN, resolve_soundfont
 from moodtune.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,7 @@ def prepare(
         "sr": sr,
         "clip_seconds": clip_seconds,
         "soundfont": [str(sf2), sf2.stat().st_size],
+        "render_gain": DEFAULT_GAIN,
         "seed": seed,
         "out": str(ctx.out_dir),
         **adapter.params(),

@@ -15,6 +15,8 @@ import pretty_midi
 
 from moodtune.errors import MoodtuneError
 
+#: FluidSynth master gain: loud renderings peak near -1.5 dBFS with the default soundfont.
+DEFAULT_GAIN = 0.55
 #: Seconds of release tail rendered after the last note-off.
 TAIL_SECONDS = 1.0
 _BLOCK = 4096
@@ -49,7 +51,9 @@ class FluidSynthRenderer:
     >>> audio = FluidSynthRenderer(sr=22050).render(midi)  # float32 [T], mono
     """
 
-    def __init__(self, soundfont: str | os.PathLike[str] | None = None, sr: int = 22050, gain: float = 0.55) -> None:
+    def __init__(
+        self, soundfont: str | os.PathLike[str] | None = None, sr: int = 22050, gain: float = DEFAULT_GAIN
+    ) -> None:
         self._fluidsynth = _import_fluidsynth()
         self.soundfont = resolve_soundfont(soundfont)
         self.sr = sr

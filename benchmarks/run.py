@@ -1,0 +1,214 @@
+"""``make bench``: speed measurements on this machine, each as a ratio against a reference in the same run.
+
+Writes docs/benchmarks.md with the command, the machine and the numbers. Never part of make test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import librosa
+import numpy as np
+import torch
+
+from moodtune.audio.features import LogMel, MelConfig
+from moodtune.audio.vocoder import GriffinLimVocoder, spectral_convergence
+from moodtune.fsutil import write_text_atomic
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    """Fastest wall time of ``repeat`` calls, in seconds."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def test_signal(seconds: float, sr: int) -> np.ndarray:
+    """Reproducible music-like audio: a rendered built-in piece if FluidSynth works, else harmonic tones."""
+    try:
+        import pretty_midi
+
+        from moodtune.midi.render import FluidSynthRenderer
+
+        pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+        inst = pretty_midi.Instrument(program=0)
+        rng = np.random.default_rng(0)
+        t = 0.0
+        while t < seconds:
+            for p in rng.choice([60, 62, 64, 65, 67, 69, 71, 72], size=3, replace=False):
+                inst.notes.append(pretty_midi.Note(int(rng.integers(50, 110)), int(p), t, t + 0.45))
+            t += 0.25
+        pm.instruments.append(inst)
+        with FluidSynthRenderer(sr=sr) as r:
+            audio = r.render(pm)
+    except Exception:
+        t = np.arange(int(seconds * sr)) / sr
+        audio = sum(np.sin(2 * np.pi * f * t) / (k + 1) for k, f in enumerate((220, 330, 440, 660)))
+    return (0.5 * audio[: int(seconds * sr)] / np.max(np.abs(audio))).astype(np.float32)
+
+
+def bench_logmel(audio: np.ndarray, cfg: MelConfig) -> list[tuple[str, str]]:
+    logmel = LogMel(cfg)
+    ours = best_of(lambda: logmel(audio), 5)
+
+    def ref() -> np.ndarray:
+        mel = librosa.feature.melspectrogram(
+            y=audio,
+            sr=cfg.sr,
+            n_fft=cfg.n_fft,
+            hop_length=cfg.hop_length,
+            n_mels=cfg.n_mels,
+            norm=None,
+            pad_mode="constant",
+        )
+        return librosa.power_to_db(mel, top_db=None)
+
+    theirs = best_of(ref, 5)
+    return [
+        ("log-mel of 30 s (ours, torch)", f"{ours * 1000:.1f} ms"),
+        ("log-mel of 30 s (librosa)", f"{theirs * 1000:.1f} ms"),
+        ("log-mel speed-up", f"**{theirs / ours:.1f}x**"),
+    ]
+
+
+def bench_vocoder(audio: np.ndarray, cfg: MelConfig, n_iter: int) -> list[tuple[str, str]]:
+    logmel = LogMel(cfg)
+    wsum = float(logmel.window.sum())
+    mel = librosa.feature.melspectrogram(
+        y=audio,
+        sr=cfg.sr,
+        n_fft=cfg.n_fft,
+        hop_length=cfg.hop_length,
+        n_mels=cfg.n_mels,
+        norm=None,
+        pad_mode="constant",
+    )
+
+    def sc(y: np.ndarray) -> float:
+        m = librosa.feature.melspectrogram(
+            y=y.astype(np.float32),
+            sr=cfg.sr,
+            n_fft=cfg.n_fft,
+            hop_length=cfg.hop_length,
+            n_mels=cfg.n_mels,
+            norm=None,
+            pad_mode="constant",
+        )
+        return spectral_convergence(torch.from_numpy(np.sqrt(mel)), torch.from_numpy(np.sqrt(m)))
+
+    voc = GriffinLimVocoder(cfg, n_iter=n_iter)
+    target = torch.from_numpy(mel / wsum**2).float()
+    out = {}
+    ours = best_of(lambda: out.__setitem__("y", voc.from_mel_power(target, length=len(audio)).numpy()), 2)
+    t = time.perf_counter()
+    ref = librosa.feature.inverse.mel_to_audio(
+        mel,
+        sr=cfg.sr,
+        n_fft=cfg.n_fft,
+        hop_length=cfg.hop_length,
+        norm=None,
+        n_iter=n_iter,
+        pad_mode="constant",
+        length=len(audio),
+    )
+    theirs = time.perf_counter() - t
+    return [
+        (
+            f"vocoder, 30 s mel, n_iter {n_iter} (ours: FISTA NNLS + fast Griffin-Lim, torch)",
+            f"{ours:.2f} s, spectral convergence {sc(out['y']):.4f}",
+        ),
+        (
+            f"vocoder, same mel, n_iter {n_iter} (librosa.feature.inverse.mel_to_audio)",
+            f"{theirs:.2f} s, spectral convergence {sc(ref):.4f}",
+        ),
+        ("vocoder speed-up", f"**{theirs / ours:.0f}x**"),
+    ]
+
+
+def bench_spectrogram_engine(cfg: MelConfig) -> list[tuple[str, str]]:
+    from moodtune.engines.base import Request
+    from moodtune.engines.spectrogram import SpectrogramEngine
+    from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
+    from moodtune.mood import Mood
+    from moodtune.training.vae_module import vae_losses
+
+    rows = []
+    x, mood, style = torch.rand(32, 1, 128, 128), torch.rand(32, 3), torch.zeros(32, dtype=torch.long)
+    for size in ("small", "base"):
+        model = SpectrogramVAE(SpectrogramVAEConfig.preset(size, n_styles=6))
+        opt = torch.optim.Adam(model.parameters())
+
+        def step(model: SpectrogramVAE = model, opt: torch.optim.Optimizer = opt) -> None:
+            opt.zero_grad()
+            recon, mu, logvar = model(x, mood, style)
+            rec, kl = vae_losses(x, recon, mu, logvar)
+            (rec + kl).backward()
+            opt.step()
+
+        step()
+        t = best_of(step, 3)
+        rows.append((f"spectrogram VAE ({size}) training throughput, batch 32", f"{32 / t:.0f} slices/s"))
+        engine = SpectrogramEngine(model.eval(), cfg, ["<unknown>"])
+        gen = best_of(lambda e=engine: e.generate(Request(mood=Mood.named("calm"), seconds=30)), 2)
+        rows.append(
+            (f"spectrogram engine ({size}) generation of 30 s", f"{gen:.2f} s, real-time factor **{30 / gen:.0f}x**")
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="docs/benchmarks.md")
+    parser.add_argument("--n-iter", type=int, default=32)
+    parser.add_argument("--skip-librosa-vocoder", action="store_true", help="skip the slow reference (minutes)")
+    args = parser.parse_args()
+    cfg = MelConfig()
+    audio = test_signal(30.0, cfg.sr)
+    rows = bench_logmel(audio, cfg)
+    if not args.skip_librosa_vocoder:
+        rows += bench_vocoder(audio, cfg, args.n_iter)
+    rows += bench_spectrogram_engine(cfg)
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else platform.processor()
+    )
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python benchmarks/run.py`).",
+        "Each figure is measured in one run, beside its reference.",
+        "",
+        f"Machine: {os.cpu_count()} cores, {cpu}, torch {torch.__version__} with {torch.get_num_threads()} threads, "
+        f"{'CUDA ' + torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}.",
+        "",
+        "| measurement | result |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in rows),
+        "",
+        "Spectral convergence: ||M - M_hat||_F / ||M||_F on mel magnitudes (square root of mel power) of the "
+        "input mel and of the mel of the vocoded audio; lower is better. The reference is librosa's "
+        "`mel_to_audio` with the same mel basis, n_fft, hop and number of Griffin-Lim iterations.",
+        "",
+    ]
+    write_text_atomic(args.out, "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

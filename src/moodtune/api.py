@@ -1,0 +1,104 @@
+"""The Python API the CLI, the demo and the web app call: load an engine, generate, write files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moodtune.audio.io import load_audio, write_wav
+from moodtune.engines.base import Engine, Request, Result, load_engine
+from moodtune.errors import MoodtuneError
+from moodtune.evaluation.reconstruction import log_spectral_distance, scaled_to_db
+from moodtune.mood import Mood, Trajectory
+
+
+def make_request(
+    mood: str | None = None,
+    valence: float | None = None,
+    arousal: float | None = None,
+    trajectory: str | None = None,
+    trajectory_file: str | None = None,
+    **options: Any,
+) -> Request:
+    """Build a Request from CLI-style arguments; exactly one way of giving the mood."""
+    given = [
+        mood is not None,
+        valence is not None or arousal is not None,
+        trajectory is not None,
+        trajectory_file is not None,
+    ]
+    if sum(given) != 1:
+        raise MoodtuneError("give exactly one of --mood, --valence/--arousal, --trajectory or --trajectory-file")
+    if valence is not None or arousal is not None:
+        if valence is None or arousal is None:
+            raise MoodtuneError("--valence and --arousal go together")
+        return Request(mood=Mood(valence, arousal), **options)
+    if mood is not None:
+        return Request(mood=Mood.parse(mood), **options)
+    if trajectory is not None:
+        return Request(trajectory=Trajectory.parse(trajectory), **options)
+    return Request(trajectory=read_trajectory_file(trajectory_file or ""), **options)
+
+
+def read_trajectory_file(path: str | os.PathLike[str]) -> Trajectory:
+    """A CSV with columns time, valence, arousal (header required)."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise MoodtuneError(f"trajectory file not found: {p}")
+    df = pd.read_csv(p, skipinitialspace=True)
+    df.columns = [str(c).strip() for c in df.columns]
+    if not {"time", "valence", "arousal"} <= set(df.columns):
+        raise MoodtuneError(f"{p}: expected columns time, valence, arousal")
+    return Trajectory.from_points(list(zip(df["time"], df["valence"], df["arousal"], strict=True)))
+
+
+def generate_to_file(
+    engine: Engine, request: Request, out: str | os.PathLike[str], plot: bool = False
+) -> dict[str, Any]:
+    """Generate, write the WAV (and its spectrogram PNG with ``plot``); returns what was written."""
+    result: Result = engine.generate(request)
+    out = Path(out)
+    write_wav(out, result.audio, result.sr)
+    written = {"wav": str(out), "seconds": round(len(result.audio) / result.sr, 3)}
+    if plot and result.mel is not None:
+        from moodtune.viz.plots import plot_spectrogram
+
+        what = str(request.mood.nearest_name()) if request.mood else "trajectory"
+        written["png"] = str(
+            plot_spectrogram(result.mel, out.with_suffix(".png"), f"{engine.name}: {what} ({out.name})", result.sr)
+        )
+    return written
+
+
+def reconstruct_file(engine: Engine, audio_in: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, Any]:
+    """Encode -> decode -> vocode an audio file; writes OUT.wav and OUT.png (original vs reconstruction)."""
+    from moodtune.engines.spectrogram import SpectrogramEngine
+    from moodtune.viz.plots import plot_reconstruction
+
+    if not isinstance(engine, SpectrogramEngine):
+        raise MoodtuneError(f"reconstruct needs a spectrogram checkpoint, not {engine.name!r}")
+    audio, sr = load_audio(audio_in, sr=engine.mel_config.sr)
+    mel, rec, recon_audio = engine.reconstruct(audio)
+    out = Path(out)
+    write_wav(out, recon_audio, sr)
+    png = plot_reconstruction(mel, rec, out.with_suffix(".png"), f"({Path(audio_in).name})", sr)
+    return {
+        "wav": str(out),
+        "png": str(png),
+        "lsd_db": round(log_spectral_distance(scaled_to_db(mel), scaled_to_db(rec)), 3),
+    }
+
+
+def open_engine(checkpoint: str | os.PathLike[str], device: str = "cpu") -> Engine:
+    """Load any checkpoint."""
+    return load_engine(checkpoint, device)
+
+
+def rms_db(audio: np.ndarray) -> float:
+    """RMS level in dBFS (for summaries)."""
+    return float(20 * np.log10(max(float(np.sqrt(np.mean(np.square(audio)))), 1e-10)))

@@ -1,0 +1,1 @@
+"""One Engine per model family, behind one interface (see base.py)."""

@@ -1,0 +1,193 @@
+"""Spectrogram engine: conditional VAE on 128-frame log-mel slices + Griffin-Lim vocoder.
+
+Generation decodes one latent per slice, joins neighbouring slices with linear crossfades over
+``overlap`` frames in the log-mel domain and vocodes the whole spectrogram at once, so slice
+boundaries have no clicks. Consecutive latents are correlated (AR(1), ``continuity``) so the
+music changes gradually rather than jumping at every slice.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+import torch
+
+from moodtune.audio.features import LogMel, MelConfig
+from moodtune.audio.vocoder import GriffinLimVocoder
+from moodtune.engines.base import Engine, Request, Result
+from moodtune.engines.checkpoint import load_checkpoint
+from moodtune.errors import MoodtuneError
+from moodtune.models.conditioning import UNKNOWN_STYLE
+from moodtune.models.latent_prior import MoodLatentPrior
+from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
+
+
+def crossfade_slices(slices: torch.Tensor, overlap: int) -> torch.Tensor:
+    """Overlap-add ``[N, n_mels, F]`` slices with linear crossfades of ``overlap`` frames -> ``[n_mels, total]``.
+
+    ``total = N * F - (N - 1) * overlap``; the weights sum to one everywhere.
+    """
+    n, n_mels, f = slices.shape
+    hop = f - overlap
+    total = n * f - (n - 1) * overlap
+    out = torch.zeros(n_mels, total, dtype=slices.dtype, device=slices.device)
+    norm = torch.zeros(total, dtype=slices.dtype, device=slices.device)
+    window = torch.ones(f, dtype=slices.dtype, device=slices.device)
+    if overlap > 0:
+        ramp = (torch.arange(overlap, dtype=slices.dtype, device=slices.device) + 0.5) / overlap
+        window[:overlap] = ramp
+        window[-overlap:] = ramp.flip(0)
+    for i in range(n):
+        w = window.clone()
+        if i == 0 and overlap > 0:
+            w[:overlap] = 1.0
+        if i == n - 1 and overlap > 0:
+            w[-overlap:] = 1.0
+        out[:, i * hop : i * hop + f] += slices[i] * w
+        norm[i * hop : i * hop + f] += w
+    return out / norm
+
+
+class SpectrogramEngine(Engine):
+    """Generate, reconstruct and encode with a trained spectrogram VAE."""
+
+    name = "spectrogram"
+
+    def __init__(
+        self,
+        model: SpectrogramVAE,
+        mel_config: MelConfig,
+        styles: list[str],
+        device: str = "cpu",
+        overlap: int = 16,
+        continuity: float = 0.7,
+        config: dict[str, Any] | None = None,
+        prior: MoodLatentPrior | None = None,
+    ) -> None:
+        self.model = model.to(device).eval()
+        self.prior = prior.to(device) if prior is not None else None
+        self.mel_config = mel_config
+        self.styles = styles
+        self.device = device
+        self.overlap = overlap
+        self.continuity = continuity
+        self.config = config or {}
+        self.vocoder = GriffinLimVocoder(mel_config)
+        self.logmel = LogMel(mel_config)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> SpectrogramEngine:
+        state, config = load_checkpoint(path, engine=cls.name)
+        model = SpectrogramVAE(SpectrogramVAEConfig.from_dict(config["model"]))
+        model.load_state_dict({k: v for k, v in state.items() if not k.startswith("prior.")})
+        prior = None
+        if "prior.weight" in state:
+            prior = MoodLatentPrior(model.config.latent_dim)
+            prior.load_state_dict({k.removeprefix("prior."): v for k, v in state.items() if k.startswith("prior.")})
+        return cls(model, MelConfig(**config["mel"]), config["styles"], device, config=config, prior=prior)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Weights to export: the model's, plus the latent prior's under ``prior.``."""
+        state = dict(self.model.state_dict())
+        if self.prior is not None:
+            state.update({f"prior.{k}": v for k, v in self.prior.state_dict().items()})
+        return state
+
+    @property
+    def slice_frames(self) -> int:
+        return self.model.config.frames
+
+    def style_index(self, style: str | None) -> int:
+        """Vocabulary index of ``style`` (None -> unknown); MoodtuneError lists the known styles."""
+        if style is None:
+            return UNKNOWN_STYLE
+        if style not in self.styles[1:]:
+            raise MoodtuneError(f"unknown style {style!r}; this model knows: {', '.join(self.styles[1:]) or 'none'}")
+        return self.styles.index(style)
+
+    def _conditions(self, va: np.ndarray, style: int) -> tuple[torch.Tensor, torch.Tensor]:
+        mood = torch.tensor(
+            np.concatenate([va, np.ones((len(va), 1))], axis=1), dtype=torch.float32, device=self.device
+        )
+        return mood, torch.full((len(va),), style, dtype=torch.long, device=self.device)
+
+    @torch.no_grad()
+    def generate_mel(self, request: Request) -> torch.Tensor:
+        """Scaled log-mel ``[n_mels, frames]`` covering ``request.seconds``."""
+        c, f = self.mel_config, self.slice_frames
+        total = c.frames(round(request.seconds * c.sr))
+        hop = f - self.overlap
+        n = max(1, math.ceil((total - self.overlap) / hop))
+        centres = (np.arange(n) * hop + f / 2) * c.hop_length / c.sr
+        mood, style = self._conditions(request.mood_at(centres), self.style_index(request.style))
+        gen = torch.Generator().manual_seed(request.seed)
+        eps = torch.randn(n, self.model.config.latent_dim, generator=gen)
+        noise = torch.empty_like(eps)
+        noise[0] = eps[0]
+        rho = self.continuity
+        for i in range(1, n):
+            noise[i] = rho * noise[i - 1] + math.sqrt(1 - rho**2) * eps[i]
+        noise = noise.to(self.device)
+        if self.prior is not None:
+            z = self.prior.sample(mood, noise, request.temperature)
+        else:
+            z = noise * request.temperature
+        slices = self.model.decode(z, mood, style)[:, 0]
+        return crossfade_slices(slices, self.overlap)[:, :total]
+
+    def generate(self, request: Request) -> Result:
+        mel = self.generate_mel(request)
+        n_samples = round(request.seconds * self.mel_config.sr)
+        audio = self.vocoder(mel, length=n_samples).cpu().numpy().astype(np.float32)
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        if peak > 0.99:
+            audio *= 0.99 / peak
+        meta = {"engine": self.name, "seconds": request.seconds, "seed": request.seed, "style": request.style}
+        return Result(audio, self.mel_config.sr, mel.cpu().numpy(), meta)
+
+    def _slices_of(self, mel: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """``[n_mels, F]`` -> non-overlapping ``[N, 1, n_mels, slice_frames]`` (last one padded) and ``F``."""
+        f = self.slice_frames
+        frames = mel.shape[1]
+        n = max(1, math.ceil(frames / f))
+        padded = torch.nn.functional.pad(mel, (0, n * f - frames))
+        return padded.reshape(mel.shape[0], n, f).permute(1, 0, 2).unsqueeze(1), frames
+
+    @torch.no_grad()
+    def encode(
+        self, mel: torch.Tensor, valence: float | None = None, arousal: float | None = None, style: str | None = None
+    ) -> torch.Tensor:
+        """Posterior means ``[N, latent_dim]`` of the non-overlapping slices of ``mel [n_mels, F]``."""
+        slices, _ = self._slices_of(mel.to(self.device))
+        mood, styles = self._mood_tensor(len(slices), valence, arousal, style)
+        mu, _ = self.model.encode(slices, mood, styles)
+        return mu
+
+    def _mood_tensor(
+        self, n: int, valence: float | None, arousal: float | None, style: str | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        known = valence is not None and arousal is not None
+        row = [valence, arousal, 1.0] if known else [0.0, 0.0, 0.0]
+        mood = torch.tensor([row] * n, dtype=torch.float32, device=self.device)
+        return mood, torch.full((n,), self.style_index(style), dtype=torch.long, device=self.device)
+
+    @torch.no_grad()
+    def reconstruct_mel(
+        self, mel: torch.Tensor, valence: float | None = None, arousal: float | None = None, style: str | None = None
+    ) -> torch.Tensor:
+        """Encode (posterior mean) and decode ``mel [n_mels, F]`` slice by slice -> ``[n_mels, F]``."""
+        slices, frames = self._slices_of(mel.to(self.device))
+        mood, styles = self._mood_tensor(len(slices), valence, arousal, style)
+        mu, _ = self.model.encode(slices, mood, styles)
+        out = self.model.decode(mu, mood, styles)[:, 0]
+        return out.permute(1, 0, 2).reshape(mel.shape[0], -1)[:, :frames]
+
+    def reconstruct(self, audio: np.ndarray, **labels: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``audio [T]`` at the model's rate -> ``(original mel, reconstructed mel, reconstructed audio [T])``."""
+        mel = self.logmel(audio)
+        rec = self.reconstruct_mel(mel, **labels)
+        out = self.vocoder(rec, length=len(audio)).cpu().numpy().astype(np.float32)
+        return mel.numpy(), rec.cpu().numpy(), out

@@ -1,0 +1,1 @@
+"""Measured evaluation: reconstruction, mood control, FAD, symbolic metrics."""

@@ -1,0 +1,1 @@
+"""Plain nn.Module model families (no training logic here)."""

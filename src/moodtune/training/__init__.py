@@ -1,0 +1,1 @@
+"""Lightning training wrappers, trainer set-up and callbacks."""

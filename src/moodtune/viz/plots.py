@@ -1,0 +1,131 @@
+"""Matplotlib plots written atomically as PNG (Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from moodtune.fsutil import atomic_path
+
+
+def _save(fig: plt.Figure, path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _mel_axes(ax: plt.Axes, mel: np.ndarray, sr: int, hop: int, title: str) -> None:
+    seconds = mel.shape[1] * hop / sr
+    im = ax.imshow(
+        mel, origin="lower", aspect="auto", vmin=0, vmax=1, cmap="magma", extent=(0, seconds, 0, mel.shape[0])
+    )
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("mel band")
+    plt.colorbar(im, ax=ax, fraction=0.03, label="level (0 = -80 dB)")
+
+
+def plot_spectrogram(
+    mel: np.ndarray, path: str | os.PathLike[str], title: str, sr: int = 22050, hop: int = 512
+) -> Path:
+    """One scaled log-mel ``[n_mels, F]``."""
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    _mel_axes(ax, mel, sr, hop, title)
+    return _save(fig, path)
+
+
+def plot_reconstruction(
+    original: np.ndarray,
+    reconstruction: np.ndarray,
+    path: str | os.PathLike[str],
+    title: str = "",
+    sr: int = 22050,
+    hop: int = 512,
+) -> Path:
+    """Original vs reconstructed log-mel, one above the other."""
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    _mel_axes(axes[0], original, sr, hop, f"original {title}".strip())
+    _mel_axes(axes[1], reconstruction, sr, hop, f"reconstruction {title}".strip())
+    return _save(fig, path)
+
+
+def pca_2d(x: np.ndarray) -> np.ndarray:
+    """``[N, D]`` -> first two principal components ``[N, 2]`` (identity for D <= 2)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[1] <= 2:
+        return np.pad(x, ((0, 0), (0, 2 - x.shape[1])))
+    centred = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[:2].T
+
+
+def plot_latent_map(
+    latents: np.ndarray,
+    valence: Sequence[float],
+    arousal: Sequence[float],
+    styles: Sequence[str],
+    path: str | os.PathLike[str],
+) -> Path:
+    """2-D latent map (PCA when wider than 2) coloured by valence, by arousal and by style."""
+    xy = pca_2d(latents)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    label = "latent" if latents.shape[1] <= 2 else "PC"
+    for ax, values, name in ((axes[0], valence, "valence"), (axes[1], arousal, "arousal")):
+        sc = ax.scatter(xy[:, 0], xy[:, 1], c=np.asarray(values, dtype=float), cmap="coolwarm", vmin=-1, vmax=1, s=10)
+        plt.colorbar(sc, ax=ax, label=name)
+        ax.set_title(f"coloured by {name}")
+    names = sorted(set(styles))
+    for i, s in enumerate(names):
+        mask = np.array([t == s for t in styles])
+        axes[2].scatter(xy[mask, 0], xy[mask, 1], s=10, label=s, color=plt.cm.tab10(i % 10))
+    axes[2].legend(fontsize=8, markerscale=2)
+    axes[2].set_title("coloured by style")
+    for ax in axes:
+        ax.set_xlabel(f"{label} 1")
+        ax.set_ylabel(f"{label} 2")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def read_metrics(log_dirs: Sequence[Path]) -> dict[str, list[tuple[int, float]]]:
+    """``metric -> [(step, value)]`` from Lightning CSVLogger files (several runs are concatenated)."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for d in log_dirs:
+        f = d / "metrics.csv"
+        if not f.is_file():
+            continue
+        with f.open() as fh:
+            for row in csv.DictReader(fh):
+                step = int(float(row.get("step") or 0))
+                for k, v in row.items():
+                    if k in ("step", "epoch") or v in ("", None):
+                        continue
+                    series.setdefault(k, []).append((step, float(v)))
+    return {k: sorted(v) for k, v in series.items()}
+
+
+def plot_training_curves(
+    metrics: dict[str, list[tuple[int, float]]], path: str | os.PathLike[str], keys: Sequence[str]
+) -> Path:
+    """Train (per step) and validation (per epoch) curves of ``keys`` (e.g. loss, recon, kl), one panel each."""
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.5))
+    for ax, key in zip(np.atleast_1d(axes), keys, strict=True):
+        for stage, style in (("train", "-"), ("val", "o-")):
+            name = f"{stage}/{key}_step" if stage == "train" else f"{stage}/{key}"
+            pts = metrics.get(name) or metrics.get(f"{stage}/{key}_epoch") or metrics.get(f"{stage}/{key}") or []
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=stage, markersize=3)
+        ax.set_title(key)
+        ax.set_xlabel("step")
+        ax.legend()
+    return _save(fig, path)
