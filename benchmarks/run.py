@@ -55,20 +55,25 @@ def test_signal(seconds: float, sr: int) -> np.ndarray:
     return (0.5 * audio[: int(seconds * sr)] / np.max(np.abs(audio))).astype(np.float32)
 
 
+def librosa_mel(audio: np.ndarray, cfg: MelConfig) -> np.ndarray:
+    """librosa's mel power spectrogram with the same basis (no norm), FFT size, hop and padding as ours."""
+    return librosa.feature.melspectrogram(
+        y=audio.astype(np.float32),
+        sr=cfg.sr,
+        n_fft=cfg.n_fft,
+        hop_length=cfg.hop_length,
+        n_mels=cfg.n_mels,
+        norm=None,
+        pad_mode="constant",
+    )
+
+
 def bench_logmel(audio: np.ndarray, cfg: MelConfig) -> list[tuple[str, str]]:
     logmel = LogMel(cfg)
     ours = best_of(lambda: logmel(audio), 5)
 
     def ref() -> np.ndarray:
-        mel = librosa.feature.melspectrogram(
-            y=audio,
-            sr=cfg.sr,
-            n_fft=cfg.n_fft,
-            hop_length=cfg.hop_length,
-            n_mels=cfg.n_mels,
-            norm=None,
-            pad_mode="constant",
-        )
+        mel = librosa_mel(audio, cfg)
         return librosa.power_to_db(mel, top_db=None)
 
     theirs = best_of(ref, 5)
@@ -82,26 +87,10 @@ def bench_logmel(audio: np.ndarray, cfg: MelConfig) -> list[tuple[str, str]]:
 def bench_vocoder(audio: np.ndarray, cfg: MelConfig, n_iter: int) -> list[tuple[str, str]]:
     logmel = LogMel(cfg)
     wsum = float(logmel.window.sum())
-    mel = librosa.feature.melspectrogram(
-        y=audio,
-        sr=cfg.sr,
-        n_fft=cfg.n_fft,
-        hop_length=cfg.hop_length,
-        n_mels=cfg.n_mels,
-        norm=None,
-        pad_mode="constant",
-    )
+    mel = librosa_mel(audio, cfg)
 
     def sc(y: np.ndarray) -> float:
-        m = librosa.feature.melspectrogram(
-            y=y.astype(np.float32),
-            sr=cfg.sr,
-            n_fft=cfg.n_fft,
-            hop_length=cfg.hop_length,
-            n_mels=cfg.n_mels,
-            norm=None,
-            pad_mode="constant",
-        )
+        m = librosa_mel(y, cfg)
         return spectral_convergence(torch.from_numpy(np.sqrt(mel)), torch.from_numpy(np.sqrt(m)))
 
     voc = GriffinLimVocoder(cfg, n_iter=n_iter)

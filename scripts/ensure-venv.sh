@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create the virtual environment with Python >= 3.11; on Debian/Ubuntu install python3-venv if needed.
+# Create the virtual environment with Python >= 3.11; on Debian/Ubuntu install pythonX.Y-venv if needed.
 set -euo pipefail
 python="$1"
 venv="$2"
@@ -12,21 +12,5 @@ if "$python" -m venv "$venv" 2>/dev/null; then
 fi
 rm -rf "$venv"
 ver="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
-if command -v apt-get >/dev/null 2>&1; then
-    if [ "$(id -u)" -eq 0 ]; then
-        sudo_cmd=()
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        sudo_cmd=(sudo -n)
-    else
-        echo "moodtune needs the system package python${ver}-venv: run 'sudo apt-get install python${ver}-venv'" >&2
-        exit 1
-    fi
-    echo "installing system package python${ver}-venv"
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo_cmd[@]}" apt-get update -qq
-    "${sudo_cmd[@]}" apt-get install -y -qq "python${ver}-venv" >/dev/null || "${sudo_cmd[@]}" apt-get install -y -qq python3-venv >/dev/null
-    "$python" -m venv "$venv"
-else
-    echo "could not create a virtual environment with $python -m venv" >&2
-    exit 1
-fi
+bash "$(dirname "$0")/apt-install.sh" "python${ver}-venv"
+"$python" -m venv "$venv"

@@ -60,9 +60,16 @@ def read_trajectory_file(path: str | os.PathLike[str]) -> Trajectory:
 def generate_to_file(
     engine: Engine, request: Request, out: str | os.PathLike[str], plot: bool = False
 ) -> dict[str, Any]:
-    """Generate, write the WAV (and its spectrogram PNG with ``plot``); returns what was written."""
+    """Generate and write the files; returns what was written.
+
+    Audio engines write ``out`` as WAV (and its spectrogram PNG with ``plot``). The symbolic engine
+    writes ``out`` as MIDI and, beside it, the rendered WAV, MusicXML, an engraved SVG score and a
+    piano-roll PNG.
+    """
     result: Result = engine.generate(request)
     out = Path(out)
+    if result.midi is not None:
+        return write_symbolic_outputs(result, out, engine.name)
     write_wav(out, result.audio, result.sr)
     written = {"wav": str(out), "seconds": round(len(result.audio) / result.sr, 3)}
     if plot and result.mel is not None:
@@ -73,6 +80,31 @@ def generate_to_file(
             plot_spectrogram(result.mel, out.with_suffix(".png"), f"{engine.name}: {what} ({out.name})", result.sr)
         )
     return written
+
+
+def write_symbolic_outputs(result: Result, out: Path, engine_name: str) -> dict[str, Any]:
+    """MIDI at ``out`` (suffix .mid), then .wav, .musicxml, .svg and .png beside it."""
+    from moodtune.fsutil import atomic_path
+    from moodtune.midi.engrave import midi_to_musicxml, musicxml_to_svg
+    from moodtune.viz.plots import plot_piano_roll
+
+    midi = out if out.suffix.lower() in (".mid", ".midi") else out.with_suffix(".mid")
+    with atomic_path(midi) as tmp:
+        result.midi.write(str(tmp))
+    wav = write_wav(midi.with_suffix(".wav"), result.audio, result.sr)
+    xml = midi_to_musicxml(midi, midi.with_suffix(".musicxml"))
+    svg = musicxml_to_svg(xml, midi.with_suffix(".svg"))
+    notes = [(n.start, n.end - n.start, n.pitch, n.velocity) for inst in result.midi.instruments for n in inst.notes]
+    png = plot_piano_roll(notes, midi.with_suffix(".png"), f"{engine_name}: {midi.name}")
+    return {
+        "midi": str(midi),
+        "wav": str(wav),
+        "musicxml": str(xml),
+        "svg": str(svg[0]) if svg else "",
+        "png": str(png),
+        "notes": len(notes),
+        "seconds": round(len(result.audio) / result.sr, 2),
+    }
 
 
 def reconstruct_file(engine: Engine, audio_in: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, Any]:

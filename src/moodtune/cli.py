@@ -102,15 +102,16 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="the main job on the built-in corpus",
         description=(
-            "Build the built-in mood corpus, train a small spectrogram model for a few minutes and write "
-            "happy / sad / angry / calm WAVs with their spectrogram PNGs. A second run reuses the corpus "
-            "and the model."
+            "Build the built-in mood corpus; train a small spectrogram model and a small symbolic model for a "
+            "few minutes; write happy / sad / angry / calm audio with spectrogram PNGs, and MIDI with rendered "
+            "audio, engraved scores and piano rolls. A second run reuses the corpus and the models."
         ),
     )
     p.add_argument("--out", default="runs/demo", help="output folder (default %(default)s)")
     p.add_argument("--limit", type=_positive_int, help="use at most N pieces (default: the full built-in corpus)")
     p.add_argument("--workers", type=_positive_int, help="parallel worker processes (default: all cores)")
-    p.add_argument("--minutes", type=float, default=3.0, help="training time budget (default %(default)s)")
+    p.add_argument("--minutes", type=float, default=3.0, help="spectrogram training budget (default %(default)s)")
+    p.add_argument("--symbolic-minutes", type=float, default=2.0, help="symbolic training budget (default %(default)s)")
     p.add_argument("--seconds", type=float, default=20.0, help="length of each generated clip (default %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_demo)
@@ -130,6 +131,7 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
         workers=args.workers,
         minutes=args.minutes,
         seconds=args.seconds,
+        symbolic_minutes=args.symbolic_minutes,
         progress=not args.quiet,
         say=lambda line: console.rule(f"[bold]{line}"),
         warn=lambda line: err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True),
@@ -142,12 +144,18 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
         f"({res.get('epochs')} epochs); held-out log-spectral distance {res.get('heldout_lsd_db')} dB "
         f"on {res.get('heldout_clips')} {res.get('heldout_split')} clips; {res.get('active_units')} active latent units"
     )
+    sym = report["symbolic"]
+    console.print(
+        f"symbolic model: {sym.get('params', 0):,} parameters, trained {sym.get('train_minutes')} min "
+        f"({sym.get('epochs')} epochs); validation perplexity {sym.get('val_perplexity')}, "
+        f"test perplexity {sym.get('test_perplexity')}"
+    )
     table = Table(title="generated")
     table.add_column("mood")
-    table.add_column("audio")
-    table.add_column("spectrogram")
-    for mood, files in report["samples"].items():
-        table.add_row(mood, files["wav"], files.get("png", ""))
+    table.add_column("spectrogram engine")
+    table.add_column("symbolic engine (MIDI; .wav .musicxml .svg .png beside it)")
+    for mood, files in report["spectrogram_samples"].items():
+        table.add_row(mood, files["wav"], report["symbolic_samples"][mood]["midi"])
     console.print(table)
     return 0
 
@@ -162,19 +170,21 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
             "RUN/logs/*/metrics.csv and RUN/plots/. Seeds are fixed, so a CPU run is reproducible."
         ),
     )
-    p.add_argument("engine", choices=["spectrogram"], help="model family")
+    p.add_argument("engine", choices=["spectrogram", "symbolic"], help="model family")
     p.add_argument("--data", required=True, help="prepared dataset folder")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--epochs", type=_positive_int, default=30, help="maximum epochs (default %(default)s)")
     p.add_argument("--max-minutes", type=float, help="stop after this much training time")
+    p.add_argument("--latent-dim", type=_positive_int, default=100, help="spectrogram: latent size (2 can be plotted)")
     p.add_argument(
-        "--latent-dim", type=_positive_int, default=100, help="latent size (2 gives a plottable latent space)"
+        "--tokens", choices=["timed", "notes"], default="timed", help="symbolic: token format (default timed)"
     )
+    p.add_argument("--seq-len", type=_positive_int, default=40, help="symbolic: tokens of context (default 40)")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (default %(default)s)")
     p.add_argument(
         "--size", choices=["debug", "small", "base"], default="small", help="network width (default %(default)s)"
     )
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default %(default)s)")
+    p.add_argument("--lr", type=float, help="learning rate (default: Adam 1e-3 spectrogram, Adamax 2e-3 symbolic)")
     p.add_argument("--beta", type=float, default=0.01, help="KL weight after warm-up (default %(default)s)")
     p.add_argument(
         "--accelerator", choices=["auto", "cpu", "gpu"], default="auto", help="where to train (default %(default)s)"
@@ -187,6 +197,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_train(args: argparse.Namespace, console: Console) -> int:
+    if args.engine == "symbolic":
+        return _train_symbolic(args, console)
     from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
 
     cfg = SpectrogramTrainConfig(
@@ -197,7 +209,7 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
         size=args.size,
         latent_dim=args.latent_dim,
         batch_size=args.batch_size,
-        lr=args.lr,
+        lr=args.lr or 1e-3,
         beta=args.beta,
         accelerator=args.accelerator,
         devices=args.devices,
@@ -205,12 +217,40 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
     )
     results = train_spectrogram(cfg, resume=args.resume, progress=not args.quiet)
     console.print(
-        f"trained {args.engine} in {results['train_minutes']} min "
+        f"trained spectrogram in {results['train_minutes']} min "
         f"({results['epochs']} epochs, {results['steps']} steps); "
         f"held-out log-spectral distance {results.get('heldout_lsd_db', float('nan'))} dB, "
         f"{results.get('active_units', 0)} active latent units"
     )
     console.print(f"checkpoint: {args.out}  plots: {args.out}/plots")
+    return 0
+
+
+def _train_symbolic(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.training.symbolic import SymbolicTrainConfig, train_symbolic
+
+    cfg = SymbolicTrainConfig(
+        data=args.data,
+        out=args.out,
+        tokens=args.tokens,
+        epochs=args.epochs,
+        max_minutes=args.max_minutes,
+        size=args.size,
+        seq_len=args.seq_len,
+        batch_size=args.batch_size,
+        lr=args.lr or 2e-3,
+        accelerator=args.accelerator,
+        devices=args.devices,
+        seed=args.seed,
+    )
+    results = train_symbolic(cfg, resume=args.resume, progress=not args.quiet)
+    console.print(
+        f"trained symbolic ({cfg.tokens} tokens, vocabulary {results['vocabulary']}) "
+        f"in {results['train_minutes']} min ({results['epochs']} epochs); "
+        f"validation perplexity {results['val_perplexity']}"
+        + (f", test perplexity {results['test_perplexity']}" if "test_perplexity" in results else "")
+    )
+    console.print(f"checkpoint: {args.out}")
     return 0
 
 
@@ -229,9 +269,13 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style", help="style / genre known to the model (default: unknown)")
     p.add_argument("--seconds", type=float, default=30.0, help="length (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
-    p.add_argument("--temperature", type=float, default=1.0, help="latent sampling temperature (default %(default)s)")
-    p.add_argument("--out", required=True, help="output WAV")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default %(default)s)")
+    p.add_argument("--out", required=True, help="output WAV; for a symbolic checkpoint the .mid (WAV/score beside it)")
     p.add_argument("--plot", action="store_true", help="also write the mel spectrogram as PNG beside it")
+    p.add_argument("--notes", type=_positive_int, help="symbolic: stop after this many notes instead of --seconds")
+    p.add_argument("--top-k", type=_positive_int, help="symbolic: sample among the K most likely tokens")
+    p.add_argument("--top-p", type=float, help="symbolic: nucleus sampling threshold in (0, 1]")
+    p.add_argument("--primer", help="symbolic: MIDI file whose notes the generation continues")
 
 
 def _add_generate(sub: argparse._SubParsersAction) -> None:
@@ -258,6 +302,10 @@ def _cmd_generate(args: argparse.Namespace, console: Console) -> int:
         style=args.style,
         seed=args.seed,
         temperature=args.temperature,
+        notes=args.notes,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        primer=args.primer,
     )
     written = generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot)
     console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
@@ -282,9 +330,16 @@ def _cmd_interpolate(args: argparse.Namespace, console: Console) -> int:
     from moodtune.mood import Mood, Trajectory
 
     start, end = Mood.parse(args.start), Mood.parse(args.end)
-    trajectory = Trajectory(((0.0, start), (max(args.seconds, 1e-3), end)))
     request = Request(
-        trajectory=trajectory, seconds=args.seconds, style=args.style, seed=args.seed, temperature=args.temperature
+        trajectory=Trajectory(((0.0, start), (max(args.seconds, 1e-3), end))),
+        seconds=args.seconds,
+        style=args.style,
+        seed=args.seed,
+        temperature=args.temperature,
+        notes=args.notes,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        primer=args.primer,
     )
     written = generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot)
     console.print(" ".join(f"{k}: {v}" for k, v in written.items()))

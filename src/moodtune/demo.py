@@ -1,8 +1,10 @@
 """``moodtune demo``: the main job on the built-in corpus, end to end.
 
 1. build the built-in mood corpus (or reuse it);
-2. train a small spectrogram model for a few minutes (or load the one trained before);
-3. write one WAV + spectrogram PNG per named quadrant mood.
+2. train a small spectrogram model for a few minutes (or load the one trained before) and write one
+   WAV + spectrogram PNG per named quadrant mood;
+3. train a small symbolic model (or load it) and write one MIDI + WAV + MusicXML + SVG score +
+   piano roll per mood.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from moodtune.data.prepare import prepare
 from moodtune.engines.base import Request
 from moodtune.engines.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_checkpoint_config
 from moodtune.engines.spectrogram import SpectrogramEngine
+from moodtune.engines.symbolic import SymbolicEngine
 from moodtune.mood import Mood
 from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
+from moodtune.training.symbolic import SymbolicTrainConfig, train_symbolic
 
 DEMO_MOODS = ("happy", "sad", "angry", "calm")
 
@@ -28,6 +32,7 @@ def run_demo(
     workers: int | None = None,
     minutes: float = 3.0,
     seconds: float = 20.0,
+    symbolic_minutes: float = 2.0,
     progress: bool = True,
     say: Callable[[str], None] = print,
     warn: Callable[[str], None] | None = None,
@@ -37,25 +42,58 @@ def run_demo(
     prepared = prepare("builtin", None, out / "data", limit=limit, workers=workers, progress=progress, warn=warn)
     report: dict[str, Any] = {"data": prepared}
     run = out / "spectrogram"
-    if (run / WEIGHTS_FILE).is_file() and (run / CONFIG_FILE).is_file():
-        say(f"[2/3] spectrogram engine: reusing the model trained before in {run}")
-        results = read_checkpoint_config(run).get("results", {})
-    else:
-        say(f"[2/3] spectrogram engine: training a small model for up to {minutes:g} minutes")
-        if run.exists() and (run / "checkpoints" / "last.ckpt").is_file():
-            import shutil
-
-            shutil.rmtree(run)  # an interrupted demo run: start it again
-        cfg = SpectrogramTrainConfig(
-            data=str(out / "data"), out=str(run), epochs=200, max_minutes=minutes, size="small"
-        )
-        results = train_spectrogram(cfg, progress=progress)
-    report["spectrogram"] = results
-    say("[3/3] generating one clip per mood")
+    say("[2/3] spectrogram engine")
+    report["spectrogram"] = _trained(
+        run,
+        lambda: train_spectrogram(
+            SpectrogramTrainConfig(data=str(out / "data"), out=str(run), epochs=200, max_minutes=minutes, size="small"),
+            progress=progress,
+        ),
+        say,
+        minutes,
+    )
     engine = SpectrogramEngine.from_checkpoint(run)
-    samples = {}
-    for name in DEMO_MOODS:
-        request = Request(mood=Mood.named(name), seconds=seconds, seed=0)
-        samples[name] = generate_to_file(engine, request, run / "samples" / f"{name}.wav", plot=True)
-    report["samples"] = samples
+    report["spectrogram_samples"] = {
+        name: generate_to_file(
+            engine, Request(mood=Mood.named(name), seconds=seconds, seed=0), run / "samples" / f"{name}.wav", plot=True
+        )
+        for name in DEMO_MOODS
+    }
+    sym = out / "symbolic"
+    say("[3/3] symbolic engine")
+    report["symbolic"] = _trained(
+        sym,
+        lambda: train_symbolic(
+            SymbolicTrainConfig(
+                data=str(out / "data"), out=str(sym), epochs=200, max_minutes=symbolic_minutes, size="small"
+            ),
+            progress=progress,
+        ),
+        say,
+        symbolic_minutes,
+    )
+    sym_engine = SymbolicEngine.from_checkpoint(sym)
+    report["symbolic_samples"] = {
+        name: generate_to_file(
+            sym_engine,
+            Request(mood=Mood.named(name), seconds=seconds, seed=0, top_p=0.95),
+            sym / "samples" / f"{name}.mid",
+        )
+        for name in DEMO_MOODS
+    }
     return report
+
+
+def _trained(
+    run: Path, train: Callable[[], dict[str, Any]], say: Callable[[str], None], minutes: float
+) -> dict[str, Any]:
+    """Results of the model in ``run``: trained now, or read back from an earlier demo."""
+    if (run / WEIGHTS_FILE).is_file() and (run / CONFIG_FILE).is_file():
+        say(f"reusing the model trained before in {run}")
+        return read_checkpoint_config(run).get("results", {})
+    if run.exists():
+        import shutil
+
+        shutil.rmtree(run)  # an interrupted demo run: start it again
+    say(f"training a small model for up to {minutes:g} minutes")
+    return train()

@@ -23,6 +23,10 @@ class Request:
     style: str | None = None
     seed: int = 0
     temperature: float = 1.0
+    notes: int | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    primer: str | None = None
 
     def __post_init__(self) -> None:
         if (self.mood is None) == (self.trajectory is None):
@@ -31,6 +35,12 @@ class Request:
             raise MoodtuneError(f"seconds must lie in [0.5, 3600], got {self.seconds}")
         if not 0.0 <= self.temperature <= 5.0:
             raise MoodtuneError(f"temperature must lie in [0, 5], got {self.temperature}")
+        if self.notes is not None and not 1 <= self.notes <= 100_000:
+            raise MoodtuneError(f"notes must lie in [1, 100000], got {self.notes}")
+        if self.top_k is not None and self.top_k < 1:
+            raise MoodtuneError(f"top-k must be at least 1, got {self.top_k}")
+        if self.top_p is not None and not 0.0 < self.top_p <= 1.0:
+            raise MoodtuneError(f"top-p must lie in (0, 1], got {self.top_p}")
 
     def mood_at(self, seconds: np.ndarray) -> np.ndarray:
         """Valence/arousal ``[N, 2]`` asked for at the given times."""
@@ -42,12 +52,13 @@ class Request:
 
 @dataclass
 class Result:
-    """Generated audio ``[T]`` (mono float32 at ``sr``), its scaled log-mel ``[n_mels, F]`` and metadata."""
+    """Generated audio ``[T]`` (mono float32 at ``sr``), its log-mel ``[n_mels, F]`` or its MIDI, and metadata."""
 
     audio: np.ndarray
     sr: int
     mel: np.ndarray | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    midi: Any = None  # pretty_midi.PrettyMIDI for the symbolic engine
 
 
 class Engine(ABC):
@@ -74,4 +85,8 @@ def load_engine(path: str | os.PathLike[str], device: str = "cpu") -> Engine:
         from moodtune.engines.spectrogram import SpectrogramEngine
 
         return SpectrogramEngine.from_checkpoint(path, device)
+    if name == "symbolic":
+        from moodtune.engines.symbolic import SymbolicEngine
+
+        return SymbolicEngine.from_checkpoint(path, device)
     raise MoodtuneError(f"{path}: unknown engine {name!r}")

@@ -129,3 +129,21 @@ def plot_training_curves(
         ax.set_xlabel("step")
         ax.legend()
     return _save(fig, path)
+
+
+def plot_piano_roll(notes: Sequence[tuple[float, float, int, int]], path: str | os.PathLike[str], title: str) -> Path:
+    """Piano roll of ``(start_s, duration_s, pitch, velocity)`` notes; colour = velocity."""
+    fig, ax = plt.subplots(figsize=(12, 4))
+    cmap = plt.cm.viridis
+    for start, dur, pitch, vel in notes:
+        ax.add_patch(plt.Rectangle((start, pitch - 0.4), dur, 0.8, color=cmap(vel / 127)))
+    if notes:
+        ax.set_xlim(0, max(s + d for s, d, _, _ in notes) + 0.1)
+        pitches = [p for _, _, p, _ in notes]
+        ax.set_ylim(min(pitches) - 2, max(pitches) + 2)
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("MIDI pitch")
+    ax.set_title(title, fontsize=10)
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 127))
+    plt.colorbar(sm, ax=ax, label="velocity")
+    return _save(fig, path)

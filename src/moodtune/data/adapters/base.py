@@ -95,6 +95,27 @@ class Adapter(ABC):
         return {}
 
 
+def read_csv_columns(path: Path, required: tuple[str, ...], what: str) -> Any:
+    """Read a CSV (header names stripped of spaces); DatasetError names the file and the expected columns."""
+    import pandas as pd
+
+    from moodtune.errors import DatasetError
+
+    expected = f"expected columns {', '.join(required)}"
+    if not path.is_file():
+        raise DatasetError(f"{path}: {what} not found; {expected}")
+    try:
+        df = pd.read_csv(path, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+        raise DatasetError(f"{path}: cannot read {what} ({exc}); {expected}") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        found = ", ".join(df.columns[:8]) + (", ..." if len(df.columns) > 8 else "")
+        raise DatasetError(f"{path}: {what} lacks column(s) {', '.join(missing)}; {expected} (found {found})")
+    return df
+
+
 def slug(text: str) -> str:
     """File-name-safe version of an id."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from moodtune.data.adapters.audio_files import AudioFileAdapter
-from moodtune.data.adapters.base import Discovery, TrackJob, limited
+from moodtune.data.adapters.base import Discovery, TrackJob, limited, read_csv_columns
 from moodtune.errors import DatasetError
 
 STATIC_FILES = ("static_annotations_averaged_songs_1_2000.csv", "static_annotations_averaged_songs_2000_2058.csv")
@@ -30,26 +30,11 @@ def _find(root: Path, name: str) -> Path | None:
     return hits[0] if hits else None
 
 
-def _read_csv(path: Path, required: tuple[str, ...], what: str) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        raise DatasetError(f"{path}: cannot read {what} ({exc}); expected columns {', '.join(required)}") from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise DatasetError(
-            f"{path}: {what} lacks column(s) {', '.join(missing)}; expected columns {', '.join(required)}"
-            f" (found {', '.join(df.columns[:8])}{', ...' if len(df.columns) > 8 else ''})"
-        )
-    return df
-
-
 def read_static(paths: list[Path]) -> dict[int, tuple[float, float]]:
     """song_id -> (valence, arousal) in [-1, 1] from the static 1-9 files (columns selected by name)."""
     labels: dict[int, tuple[float, float]] = {}
     for path in paths:
-        df = _read_csv(path, STATIC_COLUMNS, "DEAM static annotations")
+        df = read_csv_columns(path, STATIC_COLUMNS, "DEAM static annotations")
         for sid, v, a in zip(df["song_id"], df["valence_mean"], df["arousal_mean"], strict=True):
             if pd.isna(sid) or pd.isna(v) or pd.isna(a):
                 continue
@@ -63,7 +48,7 @@ def _scale(x: float) -> float:
 
 def read_dynamic(path: Path) -> dict[int, list[float | None]]:
     """song_id -> per-second mean of the 2 Hz curve (index = second; None where no sample)."""
-    df = _read_csv(path, ("song_id",), "DEAM dynamic annotations")
+    df = read_csv_columns(path, ("song_id",), "DEAM dynamic annotations")
     sample_cols = [(c, int(m.group(1))) for c in df.columns if (m := _SAMPLE_COLUMN.match(c))]
     if not sample_cols:
         raise DatasetError(

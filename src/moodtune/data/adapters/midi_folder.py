@@ -11,8 +11,6 @@ import math
 import re
 from pathlib import Path
 
-import pandas as pd
-
 from moodtune.data.adapters.base import (
     Adapter,
     Context,
@@ -21,6 +19,7 @@ from moodtune.data.adapters.base import (
     TrackJob,
     files_with_suffix,
     limited,
+    read_csv_columns,
     style_from_folder,
 )
 from moodtune.data.adapters.rendering import render_and_store
@@ -37,18 +36,7 @@ MAX_RENDER_SECONDS = 600.0
 
 def read_labels(path: Path) -> dict[str, tuple[float, float]]:
     """file -> (valence, arousal) from a labels CSV; DatasetError names the file and the problem."""
-    if not path.is_file():
-        raise DatasetError(f"{path}: labels file not found; expected columns {', '.join(LABEL_COLUMNS)}")
-    try:
-        df = pd.read_csv(path, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot read labels ({exc}); expected columns {', '.join(LABEL_COLUMNS)}") from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in LABEL_COLUMNS if c not in df.columns]
-    if missing:
-        raise DatasetError(
-            f"{path}: labels lack column(s) {', '.join(missing)}; expected columns {', '.join(LABEL_COLUMNS)}"
-        )
+    df = read_csv_columns(path, LABEL_COLUMNS, "labels")
     labels = {}
     for i, (f, v, a) in enumerate(zip(df["file"], df["valence"], df["arousal"], strict=True)):
         try:

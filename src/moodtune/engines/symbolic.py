@@ -1,0 +1,152 @@
+"""Symbolic engine: sample note tokens from the mood-conditioned LSTM, then MIDI, audio and score.
+
+Sampling follows the seed: a sliding window of the last ``seq_len`` tokens predicts the next one.
+Temperature, top-k and nucleus (top-p) filtering shape the choice. The mood condition at every
+step is the request's mood at the time the music has reached, so a trajectory steers the piece
+as it unfolds.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+
+from moodtune.engines.base import Engine, Request, Result
+from moodtune.engines.checkpoint import load_checkpoint
+from moodtune.errors import MidiReadError, MoodtuneError
+from moodtune.midi.render import FluidSynthRenderer, load_midi
+from moodtune.midi.tokens import BOS, EOS, PAD, Tokenizer, midi_notes, notes_to_midi, tokenizer_from_dict
+from moodtune.models.conditioning import UNKNOWN_STYLE
+from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+
+
+def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
+    """Keep the ``top_k`` largest logits and the smallest set whose probability reaches ``top_p``; others -> -inf."""
+    out = logits.clone()
+    if top_k is not None and top_k < out.numel():
+        kth = torch.topk(out, top_k).values[-1]
+        out[out < kth] = -float("inf")
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = torch.sort(out, descending=True)
+        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+        drop = cumulative > top_p
+        drop[1:] = drop[:-1].clone()  # keep the token that crosses the threshold
+        drop[0] = False
+        out[order[drop]] = -float("inf")
+    return out
+
+
+class SymbolicEngine(Engine):
+    """Generate MIDI (and its rendering) with a trained symbolic LSTM."""
+
+    name = "symbolic"
+
+    def __init__(
+        self,
+        model: SymbolicLSTM,
+        tokenizer: Tokenizer,
+        styles: list[str],
+        soundfont: str | None = None,
+        device: str = "cpu",
+    ) -> None:
+        self.model = model.to(device).eval()
+        self.tokenizer = tokenizer
+        self.styles = styles
+        self.soundfont = soundfont
+        self.device = device
+        self.sr = 22050
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> SymbolicEngine:
+        state, config = load_checkpoint(path, engine=cls.name)
+        model = SymbolicLSTM(SymbolicLSTMConfig(**config["model"]))
+        model.load_state_dict(state)
+        return cls(model, tokenizer_from_dict(config["tokenizer"]), config["styles"], device=device)
+
+    def style_index(self, style: str | None) -> int:
+        if style is None:
+            return UNKNOWN_STYLE
+        if style not in self.styles[1:]:
+            raise MoodtuneError(f"unknown style {style!r}; this model knows: {', '.join(self.styles[1:]) or 'none'}")
+        return self.styles.index(style)
+
+    def primer_tokens(self, path: str) -> list[str]:
+        """Tokens of a primer MIDI; MidiReadError when it is malformed, empty or out of the vocabulary."""
+        notes = midi_notes(load_midi(path))
+        tokens = self.tokenizer.encode(notes)
+        if not tokens:
+            raise MidiReadError(f"{path}: the primer has no notes this model can read")
+        try:
+            self.tokenizer.ids(tokens)
+        except MidiReadError as exc:
+            raise MidiReadError(f"{path}: {exc}") from exc
+        return tokens
+
+    @torch.no_grad()
+    def generate_tokens(self, request: Request) -> list[str]:
+        """Sample until ``request.notes`` notes, or ``request.seconds`` of music, have been written."""
+        tok = self.tokenizer
+        seq_len = self.model.config.seq_len
+        primer = self.primer_tokens(request.primer) if request.primer else []
+        tokens = [BOS, *primer]
+        elapsed = [0.0]
+        for t in tokens[1:]:
+            elapsed.append(elapsed[-1] + tok.seconds_of(t))
+        style = torch.tensor([self.style_index(request.style)], device=self.device)
+        banned = [tok.index[t] for t in (PAD, BOS) if t in tok.index]
+        eos = tok.index.get(EOS)
+        gen = torch.Generator().manual_seed(request.seed)
+        target_notes = request.notes
+        budget = 40 * (target_notes or int(request.seconds * 20)) + len(tokens)
+        n_primer_notes = len(tok.decode(primer))
+        while len(tokens) < budget:
+            window = tokens[-seq_len:]
+            times = np.asarray(elapsed[-seq_len:])
+            va = request.mood_at(times)
+            mood = torch.tensor(
+                np.concatenate([va, np.ones((len(va), 1))], axis=1), dtype=torch.float32, device=self.device
+            )
+            ids = torch.tensor([tok.ids(window)], device=self.device)
+            logits = self.model(ids, mood.unsqueeze(0), style)[0, -1].float().cpu()
+            logits[banned] = -float("inf")
+            if eos is not None:
+                logits[eos] = -float("inf")  # length is the request's, not the model's
+            if request.temperature <= 0:
+                choice = int(torch.argmax(logits))
+            else:
+                probs = torch.softmax(filter_logits(logits / request.temperature, request.top_k, request.top_p), dim=-1)
+                choice = int(torch.multinomial(probs, 1, generator=gen))
+            token = tok.vocabulary[choice]
+            tokens.append(token)
+            elapsed.append(elapsed[-1] + tok.seconds_of(token))
+            if target_notes is not None:
+                if len(tok.decode(tokens[1:])) - n_primer_notes >= target_notes:
+                    break
+            elif elapsed[-1] >= request.seconds + (elapsed[len(primer)] if primer else 0.0):
+                break
+        return tokens[1:]
+
+    def generate(self, request: Request) -> Result:
+        tokens = self.generate_tokens(request)
+        notes = self.tokenizer.decode(tokens)
+        if request.notes is None:
+            horizon = request.seconds + (
+                sum(self.tokenizer.seconds_of(t) for t in self.primer_tokens(request.primer)) if request.primer else 0.0
+            )
+            notes = [n for n in notes if n.start < horizon]
+        if not notes:
+            raise MoodtuneError("the model produced no notes; try a higher temperature or another seed")
+        pm = notes_to_midi(notes)
+        with FluidSynthRenderer(self.soundfont, self.sr) as renderer:
+            audio = renderer.render(pm)
+        meta: dict[str, Any] = {
+            "engine": self.name,
+            "tokens": len(tokens),
+            "notes": len(notes),
+            "seed": request.seed,
+            "style": request.style,
+        }
+        return Result(audio, self.sr, None, meta, midi=pm)

@@ -1,0 +1,40 @@
+"""Sheet music: MIDI -> MusicXML (music21, quantised) -> SVG pages (verovio)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from moodtune.errors import MoodtuneError
+from moodtune.fsutil import atomic_path, write_text_atomic
+
+
+def midi_to_musicxml(midi_path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Parse a MIDI file with music21 (quantised to sixteenths and triplets) and write MusicXML."""
+    from music21 import converter
+
+    try:
+        score = converter.parse(str(midi_path), quantizePost=True, quarterLengthDivisors=(4, 3))
+    except Exception as exc:  # music21 raises many types on odd MIDI
+        raise MoodtuneError(f"{midi_path}: cannot make a score ({type(exc).__name__}: {exc})") from exc
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        score.write("musicxml", fp=str(tmp))
+    return out
+
+
+def musicxml_to_svg(musicxml: str | os.PathLike[str], out: str | os.PathLike[str], max_pages: int = 20) -> list[Path]:
+    """Engrave MusicXML with verovio: page 1 to ``out``, later pages to ``out-2.svg``, ``out-3.svg`` ..."""
+    import verovio
+
+    tk = verovio.toolkit()
+    tk.setOptions({"pageWidth": 2100, "pageHeight": 2970, "scale": 40, "adjustPageHeight": True, "footer": "none"})
+    if not tk.loadFile(str(musicxml)):
+        raise MoodtuneError(f"{musicxml}: verovio could not load this MusicXML")
+    out = Path(out)
+    pages = []
+    for page in range(1, min(tk.getPageCount(), max_pages) + 1):
+        path = out if page == 1 else out.with_name(f"{out.stem}-{page}{out.suffix}")
+        write_text_atomic(path, tk.renderToSVG(page))
+        pages.append(path)
+    return pages

@@ -1,0 +1,70 @@
+"""The seed's LSTM over note tokens, conditioned on mood and style at every step.
+
+Token embedding ``[B, T, E]`` + condition ``[B, T, C]`` -> LSTM (hidden1, return sequences) ->
+dropout -> LSTM (hidden2) -> dense (dense, ReLU) -> dropout -> logits ``[B, T, vocab]``.
+The seed used LSTM 512 -> dropout 0.1 -> LSTM 256 -> dense 256 -> dropout 0.1 -> softmax over
+windows of 40 tokens; those are the ``base`` sizes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from moodtune.models.conditioning import MoodStyleConditioner
+
+
+@dataclass(frozen=True)
+class SymbolicLSTMConfig:
+    """Sizes of the symbolic LSTM."""
+
+    vocab_size: int
+    n_styles: int = 1
+    embed_dim: int = 64
+    hidden1: int = 512
+    hidden2: int = 256
+    dense: int = 256
+    dropout: float = 0.1
+    mood_dim: int = 16
+    style_dim: int = 8
+    seq_len: int = 40
+
+    @classmethod
+    def preset(cls, name: str, **overrides: object) -> SymbolicLSTMConfig:
+        """``debug`` (tests), ``small`` (the demo, minutes on a CPU) or ``base`` (the seed's sizes)."""
+        presets: dict[str, dict[str, object]] = {
+            "debug": {"embed_dim": 16, "hidden1": 32, "hidden2": 32, "dense": 32, "mood_dim": 4, "style_dim": 2},
+            "small": {"embed_dim": 48, "hidden1": 192, "hidden2": 128, "dense": 128},
+            "base": {},
+        }
+        if name not in presets:
+            raise ValueError(f"unknown size {name!r}; choose one of {', '.join(presets)}")
+        return cls(**{**presets[name], **overrides})  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class SymbolicLSTM(nn.Module):
+    """Next-token model: ``tokens [B, T]``, ``mood [B, T, 3]``, ``style [B]`` -> logits ``[B, T, vocab]``."""
+
+    def __init__(self, config: SymbolicLSTMConfig) -> None:
+        super().__init__()
+        c = config
+        self.config = c
+        self.embed = nn.Embedding(c.vocab_size, c.embed_dim)
+        self.conditioner = MoodStyleConditioner(c.n_styles, c.mood_dim, c.style_dim)
+        self.lstm1 = nn.LSTM(c.embed_dim + self.conditioner.dim, c.hidden1, batch_first=True)
+        self.lstm2 = nn.LSTM(c.hidden1, c.hidden2, batch_first=True)
+        self.drop = nn.Dropout(c.dropout)
+        self.dense = nn.Sequential(nn.Linear(c.hidden2, c.dense), nn.ReLU(), nn.Dropout(c.dropout))
+        self.out = nn.Linear(c.dense, c.vocab_size)
+
+    def forward(self, tokens: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        b, t = tokens.shape
+        cond = self.conditioner(mood.reshape(b * t, 3), style.repeat_interleave(t)).reshape(b, t, -1)
+        h, _ = self.lstm1(torch.cat([self.embed(tokens), cond], dim=-1))
+        h, _ = self.lstm2(self.drop(h))
+        return self.out(self.dense(h))

@@ -1,0 +1,125 @@
+"""Train the symbolic engine: ``moodtune train symbolic``."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from moodtune.data.token_datasets import Piece, TokenWindowDataset, load_pieces
+from moodtune.engines.checkpoint import save_checkpoint
+from moodtune.errors import MoodtuneError
+from moodtune.fsutil import write_json_atomic
+from moodtune.midi.tokens import PAD
+from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+from moodtune.training.symbolic_module import SymbolicLSTMModule
+from moodtune.training.trainer import LOG_DIR, build_trainer, check_run_folder, quiet_lightning
+from moodtune.viz.plots import plot_training_curves, read_metrics
+
+
+@dataclass
+class SymbolicTrainConfig:
+    """Everything a symbolic training run depends on (saved in the run)."""
+
+    data: str
+    out: str
+    tokens: str = "timed"
+    epochs: int = 30
+    max_minutes: float | None = None
+    size: str = "small"
+    seq_len: int = 40
+    batch_size: int = 64
+    lr: float = 2e-3
+    accelerator: str = "auto"
+    devices: int = 1
+    seed: int = 0
+
+
+def _split(pieces: list[Piece], name: str) -> list[Piece]:
+    return [p for p in pieces if p.split == name]
+
+
+def train_symbolic(cfg: SymbolicTrainConfig, resume: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Train, export ``model.safetensors`` + ``config.json`` into ``cfg.out``; returns the results."""
+    t0 = time.perf_counter()
+    out = Path(cfg.out)
+    resume_from = check_run_folder(out, resume)
+    if resume:
+        saved = json.loads((out / "train_config.json").read_text())["train"]
+        cfg = SymbolicTrainConfig(**{**saved, "epochs": cfg.epochs, "max_minutes": cfg.max_minutes})
+    if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.seq_len < 2:
+        raise MoodtuneError("--epochs and --batch-size must be positive and --seq-len at least 2")
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens)
+    train_pieces = _split(pieces, "train") or pieces
+    val_pieces = _split(pieces, "val") or train_pieces
+    model_config = SymbolicLSTMConfig.preset(
+        cfg.size, vocab_size=len(tokenizer.vocabulary), n_styles=len(styles), seq_len=cfg.seq_len
+    )
+    train_ds = TokenWindowDataset(train_pieces, tokenizer, cfg.seq_len)
+    val_ds = TokenWindowDataset(val_pieces, tokenizer, cfg.seq_len, hop=cfg.seq_len)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    train_loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=gen)
+    val_loader = DataLoader(val_ds, batch_size=cfg.batch_size)
+    out.mkdir(parents=True, exist_ok=True)
+    run_config = {
+        "engine": "symbolic",
+        "train": asdict(cfg),
+        "model": model_config.to_dict(),
+        "tokenizer": tokenizer.to_dict(),
+        "styles": styles,
+    }
+    write_json_atomic(out / "train_config.json", run_config)
+    module = SymbolicLSTMModule(model_config.to_dict(), cfg.lr, pad_id=tokenizer.index[PAD])
+    trainer, ckpt = build_trainer(out, cfg.epochs, cfg.max_minutes, cfg.accelerator, cfg.devices, progress)
+    with quiet_lightning(progress):
+        trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
+    best = ckpt.best_model_path or ckpt.last_model_path
+    if best:
+        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+        module.model.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})
+    model = module.model.cpu().eval()
+    results = {
+        "train_minutes": round((time.perf_counter() - t0) / 60, 2),
+        "epochs": trainer.current_epoch,
+        "steps": trainer.global_step,
+        "params": sum(p.numel() for p in model.parameters()),
+        "train_tokens": sum(len(p.tokens) for p in train_pieces),
+        "val_perplexity": round(heldout_perplexity(model, val_ds, tokenizer.index[PAD]), 3),
+        "vocabulary": len(tokenizer.vocabulary),
+    }
+    test = _split(pieces, "test")
+    if test:
+        results["test_perplexity"] = round(
+            heldout_perplexity(
+                model, TokenWindowDataset(test, tokenizer, cfg.seq_len, hop=cfg.seq_len), tokenizer.index[PAD]
+            ),
+            3,
+        )
+    save_checkpoint(out, "symbolic", model.state_dict(), {**run_config, "data": str(cfg.data), "results": results})
+    metrics = read_metrics(sorted((out / LOG_DIR).glob("version_*")))
+    if metrics:
+        plot_training_curves(metrics, out / "plots" / "training_curves.png", ["loss"])
+    return results
+
+
+@torch.no_grad()
+def heldout_perplexity(model: SymbolicLSTM, dataset: TokenWindowDataset, pad_id: int) -> float:
+    """Perplexity (exp of the mean next-token cross-entropy, padding excluded) over a dataset."""
+    total, count = 0.0, 0
+    for batch in DataLoader(dataset, batch_size=128):
+        tokens = batch["tokens"]
+        logits = model(tokens[:, :-1], batch["mood"][:, :-1], batch["style"])
+        target = tokens[:, 1:].reshape(-1)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target, ignore_index=pad_id, reduction="sum")
+        total += float(loss)
+        count += int((target != pad_id).sum())
+    return math.exp(total / max(count, 1))

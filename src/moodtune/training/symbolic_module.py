@@ -1,0 +1,48 @@
+"""LightningModule around :class:`SymbolicLSTM`: cross-entropy on every next token, Adamax."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+
+
+class SymbolicLSTMModule(L.LightningModule):
+    """Training wrapper; logs loss and perplexity for train and validation."""
+
+    def __init__(self, model_config: dict[str, Any], lr: float = 2e-3, pad_id: int = 0) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = SymbolicLSTM(SymbolicLSTMConfig(**model_config))
+        self.lr, self.pad_id = lr, pad_id
+
+    def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
+        tokens = batch["tokens"]  # [B, T + 1]
+        logits = self.model(tokens[:, :-1], batch["mood"][:, :-1], batch["style"])
+        loss = F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1), ignore_index=self.pad_id
+        )
+        n = tokens.shape[0]
+        self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=n, on_step=stage == "train", on_epoch=True)
+        if stage == "val":
+            self.log("val/perplexity", torch.exp(loss), prog_bar=True, batch_size=n, on_epoch=True)
+        return loss
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "val")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adamax(self.model.parameters(), lr=self.lr)
+
+
+def perplexity(mean_cross_entropy: float) -> float:
+    """exp of the mean cross-entropy in nats."""
+    return math.exp(mean_cross_entropy)

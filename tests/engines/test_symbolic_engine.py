@@ -1,0 +1,129 @@
+import numpy as np
+import pretty_midi
+import pytest
+import torch
+
+from moodtune.cli import main
+from moodtune.data import prepare
+from moodtune.engines.base import Request, load_engine
+from moodtune.engines.symbolic import filter_logits
+from moodtune.errors import MidiReadError, MoodtuneError
+from moodtune.mood import Mood, Trajectory
+from moodtune.training.symbolic import SymbolicTrainConfig, train_symbolic
+from tests.conftest import write_midi
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sym_builtin")
+    prepare("builtin", None, out, clip_seconds=3.0, limit=4, workers=1, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sym_run")
+    train_symbolic(
+        SymbolicTrainConfig(data=str(data_dir), out=str(out), epochs=3, size="debug", batch_size=32), progress=False
+    )
+    return out
+
+
+def test_training_reports_perplexity_and_loss_goes_down(run_dir):
+    import json
+
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["engine"] == "symbolic" and config["tokenizer"]["kind"] == "timed"
+    results = config["results"]
+    assert 1 < results["val_perplexity"] < len(config["tokenizer"]["vocabulary"])
+    rows = [line.split(",") for line in next(run_dir.glob("logs/version_*/metrics.csv")).read_text().splitlines()]
+    col = rows[0].index("val/loss")
+    val = [float(r[col]) for r in rows[1:] if len(r) > col and r[col]]
+    assert val[-1] < val[0]
+
+
+def test_generate_notes_seconds_and_reproducibility(run_dir):
+    engine = load_engine(run_dir)
+    by_notes = engine.generate(Request(mood=Mood.named("happy"), notes=30, seed=1))
+    assert by_notes.metadata["notes"] >= 30 and isinstance(by_notes.midi, pretty_midi.PrettyMIDI)
+    by_time = engine.generate(Request(mood=Mood.named("sad"), seconds=6, seed=1))
+    onsets = [n.start for n in by_time.midi.instruments[0].notes]
+    assert max(onsets) < 6.0 and np.all(np.isfinite(by_time.audio)) and by_time.audio.size > 0
+    again = engine.generate(Request(mood=Mood.named("happy"), notes=30, seed=1))
+    assert [n.pitch for n in again.midi.instruments[0].notes] == [n.pitch for n in by_notes.midi.instruments[0].notes]
+
+
+def test_mood_changes_the_notes_and_a_trajectory_works(run_dir):
+    engine = load_engine(run_dir)
+    tokens = torch.tensor([engine.tokenizer.ids(["<bos>", "VEL_8", "PITCH_60", "DUR_4", "SHIFT_4"])])
+
+    def log_probs(mood):
+        va = torch.tensor([[[mood.valence, mood.arousal, 1.0]] * tokens.shape[1]])
+        with torch.no_grad():
+            return torch.log_softmax(engine.model(tokens, va, torch.tensor([0]))[0, -1], dim=-1)
+
+    assert float((log_probs(Mood.named("happy")) - log_probs(Mood.named("sad"))).abs().max()) > 1e-4
+    assert engine.generate_tokens(Request(trajectory=Trajectory.parse("sad:0,happy:5"), seconds=5, seed=2))
+
+
+def test_sampling_filters():
+    logits = torch.tensor([1.0, 3.0, 2.0, 0.0])
+    k = filter_logits(logits, top_k=2)
+    assert torch.isinf(k[[0, 3]]).all() and torch.isfinite(k[[1, 2]]).all()
+    p = filter_logits(logits, top_p=0.5)  # the top token alone holds 0.66 of the mass
+    assert torch.isfinite(p[1]) and torch.isinf(p[[0, 2, 3]]).all()
+    assert torch.isfinite(filter_logits(logits, top_p=1.0)).all()
+
+
+def test_cli_writes_midi_audio_score_and_piano_roll(run_dir, tmp_path):
+    out = tmp_path / "calm.mid"
+    assert main(["generate", "--checkpoint", str(run_dir), "--mood", "calm", "--notes", "20", "--out", str(out)]) == 0
+    for suffix in (".mid", ".wav", ".musicxml", ".svg", ".png"):
+        assert out.with_suffix(suffix).stat().st_size > 100, suffix
+    assert "<svg" in out.with_suffix(".svg").read_text()[:2000]
+
+
+def test_primer_is_continued_and_bad_primers_are_reported(run_dir, tmp_path, capsys):
+    engine = load_engine(run_dir)
+    primer = write_midi(tmp_path / "primer.mid", [60, 62, 64, 65, 67])
+    tokens = engine.generate_tokens(Request(mood=Mood.named("calm"), notes=10, primer=str(primer)))
+    assert tokens[:5] == engine.primer_tokens(str(primer))[:5]
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"not midi at all")
+    with pytest.raises(MidiReadError, match="corrupt"):
+        engine.generate(Request(mood=Mood.named("calm"), notes=5, primer=str(bad)))
+    empty = tmp_path / "empty.mid"
+    pretty_midi.PrettyMIDI().write(str(empty))
+    args = [
+        "generate",
+        "--checkpoint",
+        str(run_dir),
+        "--mood",
+        "calm",
+        "--notes",
+        "5",
+        "--out",
+        str(tmp_path / "x.mid"),
+    ]
+    assert main([*args, "--primer", str(empty)]) == 2
+    assert "no notes" in capsys.readouterr().err
+
+
+def test_vocabulary_mismatch_with_notes_tokens(data_dir, tmp_path):
+    out = tmp_path / "notes_run"
+    train_symbolic(
+        SymbolicTrainConfig(data=str(data_dir), out=str(out), tokens="notes", epochs=1, size="debug"), progress=False
+    )
+    engine = load_engine(out)
+    odd = write_midi(tmp_path / "odd.mid", [22, 23])  # A0, B-0 appear nowhere in the corpus
+    with pytest.raises(MidiReadError, match="do not match"):
+        engine.primer_tokens(str(odd))
+    result = engine.generate(Request(mood=Mood.named("happy"), notes=12, seed=0))
+    assert len(result.midi.instruments[0].notes) >= 12
+
+
+def test_request_rejects_bad_sampling_options():
+    with pytest.raises(MoodtuneError):
+        Request(mood=Mood.named("sad"), top_p=1.5)
+    with pytest.raises(MoodtuneError):
+        Request(mood=Mood.named("sad"), top_k=0)
