@@ -32,27 +32,26 @@ def best_of(fn: Callable[[], object], repeat: int) -> float:
 
 
 def test_signal(seconds: float, sr: int) -> np.ndarray:
-    """Reproducible music-like audio: a rendered built-in piece if FluidSynth works, else harmonic tones."""
-    try:
-        import pretty_midi
+    """30 s of real music: the first Bach chorale of the music21 corpus, performed as the builtin corpus does.
 
-        from moodtune.midi.render import FluidSynthRenderer
+    The piece is played (calm cues: legato, moderate tempo) and looped if it is shorter than ``seconds``.
+    """
+    from music21 import corpus
 
-        pm = pretty_midi.PrettyMIDI(initial_tempo=120)
-        inst = pretty_midi.Instrument(program=0)
-        rng = np.random.default_rng(0)
-        t = 0.0
-        while t < seconds:
-            for p in rng.choice([60, 62, 64, 65, 67, 69, 71, 72], size=3, replace=False):
-                inst.notes.append(pretty_midi.Note(int(rng.integers(50, 110)), int(p), t, t + 0.45))
-            t += 0.25
-        pm.instruments.append(inst)
-        with FluidSynthRenderer(sr=sr) as r:
-            audio = r.render(pm)
-    except Exception:
-        t = np.arange(int(seconds * sr)) / sr
-        audio = sum(np.sin(2 * np.pi * f * t) / (k + 1) for k, f in enumerate((220, 330, 440, 660)))
-    return (0.5 * audio[: int(seconds * sr)] / np.max(np.abs(audio))).astype(np.float32)
+    from moodtune.data.adapters.builtin import perform, read_score_notes, score_key
+    from moodtune.data.cues import Cues
+    from moodtune.midi.render import FluidSynthRenderer
+
+    path = sorted(p for p in corpus.getCorePaths() if "/bach/bwv" in str(p) and str(p).endswith(".mxl"))[0]
+    notes, sharps = read_score_notes(path)
+    pm = perform(
+        notes, Cues(mode=1, tempo=0.0, loudness=0.2, articulation=-0.5, register=0), score_key(notes, sharps), (0,), 0
+    )
+    with FluidSynthRenderer(sr=sr) as renderer:
+        audio = renderer.render(pm)
+    n = int(seconds * sr)
+    audio = np.tile(audio, int(np.ceil(n / len(audio))))[:n]
+    return (0.5 * audio / np.max(np.abs(audio))).astype(np.float32)
 
 
 def librosa_mel(audio: np.ndarray, cfg: MelConfig) -> np.ndarray:

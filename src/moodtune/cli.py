@@ -152,8 +152,8 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
     )
     table = Table(title="generated")
     table.add_column("mood")
-    table.add_column("spectrogram engine")
-    table.add_column("symbolic engine (MIDI; .wav .musicxml .svg .png beside it)")
+    table.add_column("spectrogram engine", overflow="fold")
+    table.add_column("symbolic engine (MIDI; .wav .musicxml .svg .png beside it)", overflow="fold")
     for mood, files in report["spectrogram_samples"].items():
         table.add_row(mood, files["wav"], report["symbolic_samples"][mood]["midi"])
     console.print(table)

@@ -127,3 +127,13 @@ def test_request_rejects_bad_sampling_options():
         Request(mood=Mood.named("sad"), top_p=1.5)
     with pytest.raises(MoodtuneError):
         Request(mood=Mood.named("sad"), top_k=0)
+
+
+def test_symbolic_resume(data_dir, tmp_path):
+    out = tmp_path / "resume"
+    cfg = SymbolicTrainConfig(data=str(data_dir), out=str(out), epochs=1, size="debug", batch_size=32)
+    assert train_symbolic(cfg, progress=False)["epochs"] == 1
+    with pytest.raises(MoodtuneError, match="--resume"):
+        train_symbolic(cfg, progress=False)
+    cfg.epochs = 2
+    assert train_symbolic(cfg, resume=True, progress=False)["epochs"] == 2
