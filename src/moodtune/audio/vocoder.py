@@ -26,7 +26,7 @@ class GriffinLimVocoder:
         config: MelConfig | None = None,
         n_iter: int = 32,
         momentum: float = 0.99,
-        nnls_iter: int = 100,
+        nnls_iter: int = 300,
         seed: int = 0,
     ) -> None:
         self.config = config or MelConfig()
@@ -43,17 +43,30 @@ class GriffinLimVocoder:
     def mel_to_power(self, mel_power: torch.Tensor) -> torch.Tensor:
         """Mel power ``[..., n_mels, F]`` -> non-negative linear power ``[..., n_freq, F]`` (normalised STFT scale)."""
         device = mel_power.device
-        basis = self.logmel.mel_basis.to(device)
+        basis, basis_t = self._sparse_basis(device)
         inv_diag = self._inv_diag.to(device)
-        target = basis.T @ torch.clamp(mel_power, min=0.0)
-        x = torch.clamp(self._pinv.to(device) @ mel_power, min=0.0) * (inv_diag > 0)
+        shape = (*mel_power.shape[:-2], basis.shape[1], mel_power.shape[-1])
+        flat = mel_power.reshape(-1, *mel_power.shape[-2:])  # [N, n_mels, F] -> solve all at once as [n_mels, N*F]
+        m = torch.clamp(flat, min=0.0).permute(1, 0, 2).reshape(basis.shape[0], -1)
+        target = basis_t @ m
+        x = torch.clamp(self._pinv.to(device) @ m, min=0.0) * (inv_diag > 0)
         z, t = x, 1.0
         for _ in range(self.nnls_iter):
-            x_next = torch.clamp(z - inv_diag * (basis.T @ (basis @ z) - target), min=0.0)
+            x_next = torch.clamp(z - inv_diag * (basis_t @ (basis @ z) - target), min=0.0)
             t_next = (1.0 + (1.0 + 4.0 * t * t) ** 0.5) / 2.0
             z = x_next + ((t - 1.0) / t_next) * (x_next - x)
             x, t = x_next, t_next
-        return x
+        x = x.reshape(basis.shape[1], flat.shape[0], flat.shape[-1]).permute(1, 0, 2)
+        return x.reshape(shape)
+
+    def _sparse_basis(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The mel basis and its transpose as sparse CSR (each FFT bin lies in at most two filters)."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
+            basis = self.logmel.mel_basis.to(device)
+            return basis.to_sparse_csr(), basis.T.contiguous().to_sparse_csr()
 
     def magnitude_to_audio(self, magnitude: torch.Tensor, length: int | None = None) -> torch.Tensor:
         """Linear STFT magnitude ``[..., n_freq, F]`` (unnormalised) -> audio ``[..., T]`` by fast Griffin-Lim."""
