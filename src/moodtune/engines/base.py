@@ -61,6 +61,15 @@ class Result:
     midi: Any = None  # pretty_midi.PrettyMIDI for the symbolic engine
 
 
+def style_index(styles: list[str], style: str | None) -> int:
+    """Index of ``style`` in a vocabulary whose entry 0 is "unknown" (None -> 0); MoodtuneError lists the known ones."""
+    if style is None:
+        return 0
+    if style not in styles[1:]:
+        raise MoodtuneError(f"unknown style {style!r}; this model knows: {', '.join(styles[1:]) or 'none'}")
+    return styles.index(style)
+
+
 class Engine(ABC):
     """A trained model family ready to generate."""
 

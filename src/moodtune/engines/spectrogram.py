@@ -17,10 +17,8 @@ import torch
 
 from moodtune.audio.features import LogMel, MelConfig
 from moodtune.audio.vocoder import GriffinLimVocoder
-from moodtune.engines.base import Engine, Request, Result
+from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
-from moodtune.errors import MoodtuneError
-from moodtune.models.conditioning import UNKNOWN_STYLE
 from moodtune.models.latent_prior import MoodLatentPrior
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 
@@ -101,12 +99,8 @@ class SpectrogramEngine(Engine):
         return self.model.config.frames
 
     def style_index(self, style: str | None) -> int:
-        """Vocabulary index of ``style`` (None -> unknown); MoodtuneError lists the known styles."""
-        if style is None:
-            return UNKNOWN_STYLE
-        if style not in self.styles[1:]:
-            raise MoodtuneError(f"unknown style {style!r}; this model knows: {', '.join(self.styles[1:]) or 'none'}")
-        return self.styles.index(style)
+        """Vocabulary index of ``style`` (None -> unknown)."""
+        return style_index(self.styles, style)
 
     def _conditions(self, va: np.ndarray, style: int) -> tuple[torch.Tensor, torch.Tensor]:
         mood = torch.tensor(

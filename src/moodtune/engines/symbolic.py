@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from moodtune.engines.base import Engine, Request, Result
+from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.errors import MidiReadError, MoodtuneError
 from moodtune.midi.render import FluidSynthRenderer, load_midi
 from moodtune.midi.tokens import BOS, EOS, PAD, Tokenizer, midi_notes, notes_to_midi, tokenizer_from_dict
-from moodtune.models.conditioning import UNKNOWN_STYLE
 from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
 
 
@@ -67,11 +66,8 @@ class SymbolicEngine(Engine):
         return cls(model, tokenizer_from_dict(config["tokenizer"]), config["styles"], device=device)
 
     def style_index(self, style: str | None) -> int:
-        if style is None:
-            return UNKNOWN_STYLE
-        if style not in self.styles[1:]:
-            raise MoodtuneError(f"unknown style {style!r}; this model knows: {', '.join(self.styles[1:]) or 'none'}")
-        return self.styles.index(style)
+        """Vocabulary index of ``style`` (None -> unknown)."""
+        return style_index(self.styles, style)
 
     def primer_tokens(self, path: str) -> list[str]:
         """Tokens of a primer MIDI; MidiReadError when it is malformed, empty or out of the vocabulary."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +23,14 @@ from moodtune.evaluation.reconstruction import log_spectral_distance, scaled_to_
 from moodtune.fsutil import write_json_atomic
 from moodtune.models.latent_prior import MoodLatentPrior
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
-from moodtune.training.trainer import LOG_DIR, build_trainer, check_run_folder, quiet_lightning
+from moodtune.training.trainer import (
+    LOG_DIR,
+    build_trainer,
+    check_run_folder,
+    load_best_weights,
+    quiet_lightning,
+    resumed_config,
+)
 from moodtune.training.vae_module import SpectrogramVAEModule
 from moodtune.viz.plots import plot_latent_map, plot_reconstruction, plot_training_curves, read_metrics
 
@@ -61,9 +67,7 @@ def train_spectrogram(cfg: SpectrogramTrainConfig, resume: bool = False, progres
     t0 = time.perf_counter()
     out = Path(cfg.out)
     resume_from = check_run_folder(out, resume)
-    if resume:
-        saved = json.loads((out / "train_config.json").read_text())["train"]
-        cfg = SpectrogramTrainConfig(**{**saved, "epochs": cfg.epochs, "max_minutes": cfg.max_minutes})
+    cfg = resumed_config(out, cfg, resume)
     if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.latent_dim < 1:
         raise MoodtuneError("--epochs, --batch-size and --latent-dim must be positive")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -102,15 +106,7 @@ def train_spectrogram(cfg: SpectrogramTrainConfig, resume: bool = False, progres
     )
     with quiet_lightning(progress):
         trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
-    best = ckpt.best_model_path or ckpt.last_model_path
-    if best:
-        module.model.load_state_dict(
-            {
-                k.removeprefix("model."): v
-                for k, v in torch.load(best, map_location="cpu", weights_only=True)["state_dict"].items()
-            }
-        )
-    model = module.model.cpu().eval()
+    model = load_best_weights(module, ckpt)
     results = {
         "train_minutes": round((time.perf_counter() - t0) / 60, 2),
         "epochs": trainer.current_epoch,

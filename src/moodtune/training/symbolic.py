@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -21,7 +20,14 @@ from moodtune.fsutil import write_json_atomic
 from moodtune.midi.tokens import PAD
 from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
 from moodtune.training.symbolic_module import SymbolicLSTMModule
-from moodtune.training.trainer import LOG_DIR, build_trainer, check_run_folder, quiet_lightning
+from moodtune.training.trainer import (
+    LOG_DIR,
+    build_trainer,
+    check_run_folder,
+    load_best_weights,
+    quiet_lightning,
+    resumed_config,
+)
 from moodtune.viz.plots import plot_training_curves, read_metrics
 
 
@@ -52,9 +58,7 @@ def train_symbolic(cfg: SymbolicTrainConfig, resume: bool = False, progress: boo
     t0 = time.perf_counter()
     out = Path(cfg.out)
     resume_from = check_run_folder(out, resume)
-    if resume:
-        saved = json.loads((out / "train_config.json").read_text())["train"]
-        cfg = SymbolicTrainConfig(**{**saved, "epochs": cfg.epochs, "max_minutes": cfg.max_minutes})
+    cfg = resumed_config(out, cfg, resume)
     if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.seq_len < 2:
         raise MoodtuneError("--epochs and --batch-size must be positive and --seq-len at least 2")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -82,11 +86,7 @@ def train_symbolic(cfg: SymbolicTrainConfig, resume: bool = False, progress: boo
     trainer, ckpt = build_trainer(out, cfg.epochs, cfg.max_minutes, cfg.accelerator, cfg.devices, progress)
     with quiet_lightning(progress):
         trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
-    best = ckpt.best_model_path or ckpt.last_model_path
-    if best:
-        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
-        module.model.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})
-    model = module.model.cpu().eval()
+    model = load_best_weights(module, ckpt)
     results = {
         "train_minutes": round((time.perf_counter() - t0) / 60, 2),
         "epochs": trainer.current_epoch,

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from moodtune.errors import MoodtuneError
+
+T = TypeVar("T")
 
 CHECKPOINT_DIR = "checkpoints"
 LOG_DIR = "logs"
@@ -36,6 +41,23 @@ def check_run_folder(out_dir: Path, resume: bool) -> Path | None:
             f"{out_dir} already holds a training run; pass --resume to continue it, or choose another --out"
         )
     return None
+
+
+def resumed_config(out_dir: Path, cfg: T, resume: bool) -> T:
+    """The run's saved training config when resuming (new epochs / time limit kept), else ``cfg``."""
+    if not resume:
+        return cfg
+    saved = json.loads((out_dir / "train_config.json").read_text())["train"]
+    return type(cfg)(**{**saved, "epochs": cfg.epochs, "max_minutes": cfg.max_minutes})  # type: ignore[call-arg]
+
+
+def load_best_weights(module: L.LightningModule, ckpt: ModelCheckpoint) -> torch.nn.Module:
+    """Put the best (else last) checkpoint's weights into ``module.model``; returns it on the CPU in eval mode."""
+    best = ckpt.best_model_path or ckpt.last_model_path
+    if best:
+        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+        module.model.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})
+    return module.model.cpu().eval()
 
 
 def build_trainer(
