@@ -219,6 +219,13 @@ def main() -> None:
         "`mel_to_audio` with the same mel basis, n_fft, hop and number of Griffin-Lim iterations.",
         "",
     ]
+    if any("(stopped)" in v for _, v in rows):
+        lines += [
+            "librosa's reference was stopped at the time limit (`--reference-timeout`): its frame-by-frame "
+            "L-BFGS-B NNLS can take from minutes to hours depending on the signal, so no spectral convergence "
+            "is available for it in this run. README.md lists the comparisons that did finish.",
+            "",
+        ]
     write_text_atomic(args.out, "\n".join(lines))
     print("\n".join(lines))
 
