@@ -6,8 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from moodtune.audio.io import load_audio, write_wav
 from moodtune.engines.base import Engine, Request, Result, load_engine
 from moodtune.errors import MoodtuneError
@@ -129,8 +127,3 @@ def reconstruct_file(engine: Engine, audio_in: str | os.PathLike[str], out: str 
 def open_engine(checkpoint: str | os.PathLike[str], device: str = "cpu") -> Engine:
     """Load any checkpoint."""
     return load_engine(checkpoint, device)
-
-
-def rms_db(audio: np.ndarray) -> float:
-    """RMS level in dBFS (for summaries)."""
-    return float(20 * np.log10(max(float(np.sqrt(np.mean(np.square(audio)))), 1e-10)))

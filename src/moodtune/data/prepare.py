@@ -134,10 +134,10 @@ def _clips_of(
 
 
 def run_job(adapter: Adapter, job: TrackJob, ctx: Context, key: str) -> dict[str, Any]:
-    """Process one track; returns (and atomically stores) its record: rows, skip reason, silent clips."""
-    import torch
+    """Process one track; returns (and atomically stores) its record: rows, skip reason, silent clips.
 
-    torch.set_num_threads(1)
+    Runs in a worker set up by ``_worker_init`` (one torch thread), or inline after calling it.
+    """
     cache, feature = FeatureCache(ctx.out_dir), LogMelFeature(MelConfig(sr=ctx.sr))
     record: dict[str, Any] = {
         "track_id": job.track_id,

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from moodtune.errors import MoodtuneError
+from moodtune.models.conditioning import UNKNOWN_STYLE
 from moodtune.mood import Mood, Trajectory
 
 
@@ -64,7 +65,7 @@ class Result:
 def style_index(styles: list[str], style: str | None) -> int:
     """Index of ``style`` in a vocabulary whose entry 0 is "unknown" (None -> 0); MoodtuneError lists the known ones."""
     if style is None:
-        return 0
+        return UNKNOWN_STYLE
     if style not in styles[1:]:
         raise MoodtuneError(f"unknown style {style!r}; this model knows: {', '.join(styles[1:]) or 'none'}")
     return styles.index(style)

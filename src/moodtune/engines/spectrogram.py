@@ -150,16 +150,6 @@ class SpectrogramEngine(Engine):
         padded = torch.nn.functional.pad(mel, (0, n * f - frames))
         return padded.reshape(mel.shape[0], n, f).permute(1, 0, 2).unsqueeze(1), frames
 
-    @torch.no_grad()
-    def encode(
-        self, mel: torch.Tensor, valence: float | None = None, arousal: float | None = None, style: str | None = None
-    ) -> torch.Tensor:
-        """Posterior means ``[N, latent_dim]`` of the non-overlapping slices of ``mel [n_mels, F]``."""
-        slices, _ = self._slices_of(mel.to(self.device))
-        mood, styles = self._mood_tensor(len(slices), valence, arousal, style)
-        mu, _ = self.model.encode(slices, mood, styles)
-        return mu
-
     def _mood_tensor(
         self, n: int, valence: float | None, arousal: float | None, style: str | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,16 +158,36 @@ class SpectrogramEngine(Engine):
         mood = torch.tensor([row] * n, dtype=torch.float32, device=self.device)
         return mood, torch.full((n,), self.style_index(style), dtype=torch.long, device=self.device)
 
+    def _encode(
+        self, mel: torch.Tensor, valence: float | None, arousal: float | None, style: str | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+        """``mel [n_mels, F]`` -> posterior means ``[N, latent_dim]`` of its slices, their conditions, and ``F``."""
+        slices, frames = self._slices_of(mel.to(self.device))
+        mood, styles = self._mood_tensor(len(slices), valence, arousal, style)
+        mu, _ = self.model.encode(slices, mood, styles)
+        return mu, mood, styles, frames
+
     @torch.no_grad()
+    def encode(
+        self, mel: torch.Tensor, valence: float | None = None, arousal: float | None = None, style: str | None = None
+    ) -> torch.Tensor:
+        """Posterior means ``[N, latent_dim]`` of the non-overlapping slices of ``mel [n_mels, F]``."""
+        return self._encode(mel, valence, arousal, style)[0]
+
+    @torch.no_grad()
+    def encode_and_reconstruct(
+        self, mel: torch.Tensor, valence: float | None = None, arousal: float | None = None, style: str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(posterior means [N, latent_dim], reconstruction [n_mels, F])`` of ``mel [n_mels, F]``, slice by slice."""
+        mu, mood, styles, frames = self._encode(mel, valence, arousal, style)
+        out = self.model.decode(mu, mood, styles)[:, 0]
+        return mu, out.permute(1, 0, 2).reshape(mel.shape[0], -1)[:, :frames]
+
     def reconstruct_mel(
         self, mel: torch.Tensor, valence: float | None = None, arousal: float | None = None, style: str | None = None
     ) -> torch.Tensor:
         """Encode (posterior mean) and decode ``mel [n_mels, F]`` slice by slice -> ``[n_mels, F]``."""
-        slices, frames = self._slices_of(mel.to(self.device))
-        mood, styles = self._mood_tensor(len(slices), valence, arousal, style)
-        mu, _ = self.model.encode(slices, mood, styles)
-        out = self.model.decode(mu, mood, styles)[:, 0]
-        return out.permute(1, 0, 2).reshape(mel.shape[0], -1)[:, :frames]
+        return self.encode_and_reconstruct(mel, valence, arousal, style)[1]
 
     def reconstruct(self, audio: np.ndarray, **labels: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``audio [T]`` at the model's rate -> ``(original mel, reconstructed mel, reconstructed audio [T])``."""

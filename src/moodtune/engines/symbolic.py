@@ -82,11 +82,15 @@ class SymbolicEngine(Engine):
         return tokens
 
     @torch.no_grad()
-    def generate_tokens(self, request: Request) -> list[str]:
-        """Sample until ``request.notes`` notes, or ``request.seconds`` of music, have been written."""
+    def generate_tokens(self, request: Request, primer: list[str] | None = None) -> list[str]:
+        """Sample until ``request.notes`` notes, or ``request.seconds`` of music, have been written.
+
+        The result starts with the primer's tokens (``primer``, else read from ``request.primer``).
+        """
         tok = self.tokenizer
         seq_len = self.model.config.seq_len
-        primer = self.primer_tokens(request.primer) if request.primer else []
+        if primer is None:
+            primer = self.primer_tokens(request.primer) if request.primer else []
         tokens = [BOS, *primer]
         elapsed = [0.0]
         for t in tokens[1:]:
@@ -126,12 +130,11 @@ class SymbolicEngine(Engine):
         return tokens[1:]
 
     def generate(self, request: Request) -> Result:
-        tokens = self.generate_tokens(request)
+        primer = self.primer_tokens(request.primer) if request.primer else []
+        tokens = self.generate_tokens(request, primer)
         notes = self.tokenizer.decode(tokens)
         if request.notes is None:
-            horizon = request.seconds + (
-                sum(self.tokenizer.seconds_of(t) for t in self.primer_tokens(request.primer)) if request.primer else 0.0
-            )
+            horizon = request.seconds + sum(self.tokenizer.seconds_of(t) for t in primer)
             notes = [n for n in notes if n.start < horizon]
         if not notes:
             raise MoodtuneError("the model produced no notes; try a higher temperature or another seed")

@@ -10,8 +10,6 @@ import numpy as np
 _MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 _MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
-PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-
 # Scale degrees (semitones above the tonic) that differ between major and natural minor.
 _MAJOR_TO_MINOR = {4: 3, 9: 8, 11: 10}
 _MINOR_TO_MAJOR = {3: 4, 8: 9, 10: 11}

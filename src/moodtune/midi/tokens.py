@@ -15,6 +15,7 @@ Two vocabularies:
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -89,7 +90,7 @@ def parse_pitch_name(name: str) -> int:
     return _NAME_TO_PC[letters] + 12 * (octave + 1)
 
 
-class Tokenizer:
+class Tokenizer(ABC):
     """Common interface: ``encode(notes) -> tokens``, ``decode(tokens) -> notes``, a vocabulary, and time per token."""
 
     kind = ""
@@ -98,15 +99,17 @@ class Tokenizer:
         self.vocabulary = list(vocabulary)
         self.index = {t: i for i, t in enumerate(self.vocabulary)}
 
+    @abstractmethod
     def encode(self, notes: Sequence[NoteEvent]) -> list[str]:
-        raise NotImplementedError
+        """Notes -> tokens."""
 
+    @abstractmethod
     def decode(self, tokens: Sequence[str]) -> list[NoteEvent]:
-        raise NotImplementedError
+        """Tokens -> notes (tokens that make no note are skipped)."""
 
+    @abstractmethod
     def seconds_of(self, token: str) -> float:
         """How far a token moves time forward (used to follow a mood trajectory while generating)."""
-        raise NotImplementedError
 
     def ids(self, tokens: Sequence[str]) -> list[int]:
         """Token ids; MidiReadError lists tokens this vocabulary does not have."""

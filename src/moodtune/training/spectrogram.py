@@ -148,9 +148,10 @@ def evaluate_reconstruction(
     for i, row in enumerate(rows):
         mel = torch.from_numpy(cache.load_row(feature, row).astype(np.float32))
         labels = _labels(row, engine)
-        rec = engine.reconstruct_mel(mel, **labels).numpy()
+        mu, rec_tensor = engine.encode_and_reconstruct(mel, **labels)
+        rec = rec_tensor.numpy()
         lsd.append(log_spectral_distance(scaled_to_db(mel.numpy()), scaled_to_db(rec)))
-        latents.append(engine.encode(mel, **labels).numpy())
+        latents.append(mu.numpy())
         if i == 0:
             plot_reconstruction(mel.numpy(), rec, plot_dir / "reconstruction.png", f"({row['clip_id']}, held out)")
     results: dict[str, Any] = {"heldout_split": split, "heldout_clips": len(rows)}
@@ -181,8 +182,3 @@ def write_training_plots(out: Path) -> None:
     metrics = read_metrics(sorted((out / LOG_DIR).glob("version_*")))
     if metrics:
         plot_training_curves(metrics, out / "plots" / "training_curves.png", ["loss", "recon", "kl"])
-
-
-def build_model(config: dict[str, Any]) -> SpectrogramVAE:
-    """A model from a stored config dict (used by tests and tools)."""
-    return SpectrogramVAE(SpectrogramVAEConfig.from_dict(config))

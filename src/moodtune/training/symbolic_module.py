@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import lightning as L
@@ -41,8 +40,3 @@ class SymbolicLSTMModule(L.LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adamax(self.model.parameters(), lr=self.lr)
-
-
-def perplexity(mean_cross_entropy: float) -> float:
-    """exp of the mean cross-entropy in nats."""
-    return math.exp(mean_cross_entropy)
