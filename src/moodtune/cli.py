@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 
@@ -170,7 +171,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
             "RUN/logs/*/metrics.csv and RUN/plots/. Seeds are fixed, so a CPU run is reproducible."
         ),
     )
-    p.add_argument("engine", choices=["spectrogram", "symbolic"], help="model family")
+    p.add_argument(
+        "engine",
+        choices=["spectrogram", "symbolic", "mood"],
+        help="model family; 'mood' is the independent valence/arousal regressor that evaluate and analyze use",
+    )
     p.add_argument("--data", required=True, help="prepared dataset folder")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--epochs", type=_positive_int, default=30, help="maximum epochs (default %(default)s)")
@@ -199,6 +204,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _cmd_train(args: argparse.Namespace, console: Console) -> int:
     if args.engine == "symbolic":
         return _train_symbolic(args, console)
+    if args.engine == "mood":
+        return _train_mood(args, console)
     from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
 
     cfg = SpectrogramTrainConfig(
@@ -251,6 +258,123 @@ def _train_symbolic(args: argparse.Namespace, console: Console) -> int:
         + (f", test perplexity {results['test_perplexity']}" if "test_perplexity" in results else "")
     )
     console.print(f"checkpoint: {args.out}")
+    return 0
+
+
+def _train_mood(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.training.mood import MoodTrainConfig, train_mood
+
+    cfg = MoodTrainConfig(data=args.data, out=args.out, seed=args.seed, **({"lr": args.lr} if args.lr else {}))
+    r = train_mood(cfg, progress=not args.quiet)
+    console.print(
+        f"trained the mood model on {r['train_clips']} clips ({r['train_windows']} windows) in {r['train_seconds']} s; "
+        f"test R^2 valence {r['test_valence_r2']}, arousal {r['test_arousal_r2']}; "
+        f"RMSE valence {r['test_valence_rmse']}, arousal {r['test_arousal_rmse']}; "
+        f"quadrant accuracy {r['test_quadrant_accuracy']}"
+    )
+    console.print(f"checkpoint: {args.out}  plots: {args.out}/plots")
+    return 0
+
+
+def _add_analyze(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="predict the valence/arousal and nearest named mood of audio files",
+        description=(
+            "Music-emotion recognition: print each file's predicted valence, arousal and nearest named mood, "
+            "using a mood model trained by 'moodtune train mood'. Folders are searched for audio files; "
+            "unreadable files are reported and skipped. With --curve, also a per-second curve (CSV and plot)."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", help="audio files or folders")
+    p.add_argument(
+        "--model",
+        default="runs/demo/data/mood-model",
+        help="mood model run folder (default %(default)s, made by make demo)",
+    )
+    p.add_argument("--curve", action="store_true", help="also measure the mood every second")
+    p.add_argument("--step", type=float, default=1.0, help="curve step in seconds (default %(default)s)")
+    p.add_argument("--out", help="folder for the curves (NAME.csv and NAME.png per file; default: print only)")
+    p.add_argument("--csv", help="write the per-file table to this CSV")
+    p.set_defaults(func=_cmd_analyze)
+
+
+def _cmd_analyze(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from moodtune.evaluation.analyze import analyze_files, expand_inputs, write_analysis
+    from moodtune.evaluation.mood_model import MoodModel
+
+    err = Console(stderr=True)
+    model = MoodModel.from_checkpoint(args.model)
+    files = expand_inputs(args.inputs)
+    skipped: list[str] = []
+
+    def skip(path: object, reason: str) -> None:
+        skipped.append(reason)
+        err.print(f"[yellow]skipped:[/] {reason}", highlight=False, soft_wrap=True)
+
+    results = list(analyze_files(model, files, curve=args.curve, step_s=args.step, skipped=skip))
+    table = Table(title=f"mood of {len(results)} file(s)")
+    for col in ("file", "seconds", "valence", "arousal", "mood"):
+        table.add_column(col, justify="right" if col in ("seconds", "valence", "arousal") else "left", overflow="fold")
+    for r in results:
+        table.add_row(str(r.path), f"{r.seconds:.1f}", f"{r.valence:+.3f}", f"{r.arousal:+.3f}", r.mood)
+    console.print(table)
+    if args.curve and not args.out:
+        for r in results:
+            console.print(f"# {r.path}\ntime,valence,arousal", highlight=False)
+            for t, (v, a) in zip(r.times, r.curve, strict=True):
+                console.print(f"{t:.2f},{v:.4f},{a:.4f}", highlight=False)
+    for line in write_analysis(results, args.csv, args.out):
+        console.print(line)
+    if skipped:
+        console.print(f"{len(skipped)} file(s) skipped")
+    return 0 if results else EXIT_USAGE
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="measure a checkpoint: mood control, FAD, diversity, reconstruction, symbolic metrics",
+        description=(
+            "Generate --n samples asked for happy/angry/sad/calm in turn and measure them against real held-out "
+            "clips of DATA: mood control (by an independent mood model), Fréchet Audio Distance (mfcc and mood "
+            "embeddings), diversity, reconstruction (spectrogram engine), symbolic metrics vs the training data "
+            "(symbolic engine) and how well a mood trajectory is followed. Every table has a real-data row and "
+            "a trivial-generator row. Writes OUT/report.json, OUT/report.md and plots."
+        ),
+    )
+    p.add_argument("--checkpoint", required=True, help="run folder written by 'moodtune train'")
+    p.add_argument("--data", required=True, help="prepared dataset the model was trained on")
+    p.add_argument("--out", required=True, help="report folder")
+    p.add_argument("--n", type=_positive_int, default=64, help="generated samples (default %(default)s)")
+    p.add_argument("--seconds", type=float, default=8.0, help="length of each sample (default %(default)s)")
+    p.add_argument("--mood-model", help="mood model run folder (default: DATA/mood-model, trained there on first use)")
+    p.add_argument("--trajectory", default="sad:0,happy:30", help="mood curve to follow (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="first seed (default %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_evaluate(args: argparse.Namespace, console: Console) -> int:
+    from rich.markdown import Markdown
+
+    from moodtune.evaluation.report import EvaluateConfig, evaluate
+
+    cfg = EvaluateConfig(
+        checkpoint=args.checkpoint,
+        data=args.data,
+        out=args.out,
+        n=args.n,
+        seconds=args.seconds,
+        mood_model=args.mood_model,
+        trajectory=args.trajectory,
+        seed=args.seed,
+    )
+    evaluate(cfg, progress=not args.quiet, say=lambda line: console.print(f"[dim]{line}[/]"))
+    console.print(Markdown((Path(args.out) / "report.md").read_text()))
+    console.print(f"report: {args.out}/report.md  {args.out}/report.json  plots: {args.out}/*.png")
     return 0
 
 
@@ -380,6 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(sub)
     _add_interpolate(sub)
     _add_reconstruct(sub)
+    _add_evaluate(sub)
+    _add_analyze(sub)
     _add_demo(sub)
     return parser
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 # Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
-_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 # Scale degrees (semitones above the tonic) that differ between major and natural minor.
 _MAJOR_TO_MINOR = {4: 3, 9: 8, 11: 10}
@@ -24,7 +24,7 @@ def pitch_class_histogram(pitches: Sequence[int], weights: Sequence[float] | Non
 
 
 def _correlation(hist: np.ndarray, tonic: int, mode: str) -> float:
-    profile = _MAJOR_PROFILE if mode == "major" else _MINOR_PROFILE
+    profile = MAJOR_PROFILE if mode == "major" else MINOR_PROFILE
     return float(np.corrcoef(np.roll(hist, -tonic), profile)[0, 1])
 
 

@@ -147,3 +147,93 @@ def plot_piano_roll(notes: Sequence[tuple[float, float, int, int]], path: str | 
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 127))
     plt.colorbar(sm, ax=ax, label="velocity")
     return _save(fig, path)
+
+
+def plot_xy_curves(
+    series: dict[str, tuple[Sequence[float], Sequence[float]]], path: str | os.PathLike[str], title: str, xlabel: str
+) -> Path:
+    """One line per named ``(x, y)`` series on shared axes."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for name, (x, y) in series.items():
+        ax.plot(x, y, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend()
+    return _save(fig, path)
+
+
+def _circumplex_axes(ax: plt.Axes, title: str) -> None:
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("valence")
+    ax.set_ylabel("arousal")
+    ax.set_title(title, fontsize=10)
+    for x, y, name in ((0.5, 0.9, "happy"), (-0.5, 0.9, "angry"), (-0.5, -0.95, "sad"), (0.5, -0.95, "calm")):
+        ax.text(x, y, name, ha="center", fontsize=8, color="grey")
+
+
+def plot_mood_scatter(true: np.ndarray, pred: np.ndarray, path: str | os.PathLike[str], title: str) -> Path:
+    """Predicted ``[N, 2]`` vs true / asked ``[N, 2]`` valence-arousal: arrows on the circumplex plus
+    one predicted-vs-true panel per dimension."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    _circumplex_axes(axes[0], title)
+    axes[0].scatter(true[:, 0], true[:, 1], s=14, c="black", label="asked / true")
+    axes[0].scatter(pred[:, 0], pred[:, 1], s=10, c="tab:orange", label="measured")
+    for t, p in zip(true, pred, strict=True):
+        axes[0].plot([t[0], p[0]], [t[1], p[1]], color="tab:orange", lw=0.4, alpha=0.5)
+    axes[0].legend(fontsize=7, loc="center left")
+    for ax, i, name in ((axes[1], 0, "valence"), (axes[2], 1, "arousal")):
+        ax.scatter(true[:, i], pred[:, i], s=10)
+        ax.plot([-1, 1], [-1, 1], color="grey", lw=0.8)
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_xlabel(f"asked / true {name}")
+        ax.set_ylabel(f"measured {name}")
+        ax.set_title(name, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_mood_curve(
+    times: np.ndarray,
+    measured: np.ndarray,
+    path: str | os.PathLike[str],
+    title: str,
+    asked: np.ndarray | None = None,
+) -> Path:
+    """Valence and arousal ``[N, 2]`` over ``times`` ``[N]``; dashed: the asked curve when given."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for i, (name, colour) in enumerate((("valence", "tab:blue"), ("arousal", "tab:red"))):
+        ax.plot(times, measured[:, i], color=colour, label=f"measured {name}")
+        if asked is not None:
+            ax.plot(times, asked[:, i], "--", color=colour, label=f"asked {name}")
+    ax.set_ylim(-1.05, 1.05)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_xlabel("seconds")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    return _save(fig, path)
+
+
+def plot_distributions(groups: dict[str, dict[str, Sequence[float]]], path: str | os.PathLike[str], title: str) -> Path:
+    """Histograms per metric (one panel each) of several sets: ``groups[set][metric] -> values``."""
+    metrics = list(next(iter(groups.values())).keys())
+    cols = min(4, len(metrics))
+    rows = (len(metrics) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, metric in zip(axes.ravel(), metrics, strict=False):
+        values = [np.asarray(v[metric], float) for v in groups.values()]
+        finite = np.concatenate([v[np.isfinite(v)] for v in values]) if values else np.zeros(0)
+        bins = np.linspace(finite.min(), finite.max() + 1e-9, 20) if finite.size else 10
+        for name, v in zip(groups, values, strict=True):
+            ax.hist(v[np.isfinite(v)], bins=bins, alpha=0.45, label=name, density=True)
+        ax.set_title(metric, fontsize=9)
+    for ax in axes.ravel()[len(metrics) :]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,337 @@
+"""``moodtune evaluate``: mood control, FAD, diversity, reconstruction and symbolic metrics, with baselines."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from moodtune.data.manifest import read_manifest
+from moodtune.engines.base import Engine, Request, load_engine
+from moodtune.errors import MoodtuneError
+from moodtune.evaluation.diversity import COLLAPSE_RATIO, within_group_distance
+from moodtune.evaluation.fad import frechet_audio_distance, make_embedding
+from moodtune.evaluation.mood_control import control_scores, pearson
+from moodtune.evaluation.mood_model import MoodModel
+from moodtune.evaluation.reconstruction import log_spectral_distance, multi_resolution_stft_distance, scaled_to_db
+from moodtune.evaluation.sets import (
+    SampleSet,
+    generated_set,
+    pick_rows,
+    random_notes_set,
+    real_set,
+    shaped_noise_set,
+)
+from moodtune.evaluation.symbolic_metrics import METRICS, distribution_overlap, read_piece, set_metrics
+from moodtune.fsutil import write_json_atomic, write_text_atomic
+from moodtune.mood import Trajectory
+
+MOOD_MODEL_DIR = "mood-model"
+
+
+@dataclass
+class EvaluateConfig:
+    """What ``moodtune evaluate`` measures and where it writes."""
+
+    checkpoint: str
+    data: str
+    out: str
+    n: int = 64
+    seconds: float = 8.0
+    mood_model: str | None = None
+    trajectory: str = "sad:0,happy:30"
+    seed: int = 0
+
+
+def mood_model_for(data: str, path: str | None, progress: bool, say: Callable[[str], None]) -> MoodModel:
+    """The mood model at ``path``, else the one in ``DATA/mood-model`` (trained there first if missing)."""
+    if path is not None:
+        return MoodModel.from_checkpoint(path)
+    default = Path(data) / MOOD_MODEL_DIR
+    if not (default / "model.safetensors").is_file():
+        from moodtune.training.mood import MoodTrainConfig, train_mood
+
+        say(f"no mood model given: training one on the real clips of {data} into {default}")
+        train_mood(MoodTrainConfig(data=data, out=str(default)), progress=progress)
+    return MoodModel.from_checkpoint(default)
+
+
+def _clip_vectors(frames: list[np.ndarray]) -> np.ndarray:
+    return np.stack([f.mean(0) for f in frames])
+
+
+def _finite(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), 4)
+
+
+def score_set(
+    s: SampleSet,
+    mood: MoodModel,
+    embeddings: dict[str, Any],
+    reference: dict[str, list[np.ndarray]],
+    real_spread: dict[str, float],
+    train_metrics: dict[str, list[float]] | None,
+) -> tuple[dict[str, Any], np.ndarray, dict[str, list[float]] | None]:
+    """Metrics of one set: mood control, FAD per embedding, diversity, symbolic overlap; also returns the
+    measured moods ``[N, 2]`` and the per-piece symbolic metrics."""
+    measured = np.stack([mood.predict(a, s.sr) for a in s.audio])
+    row: dict[str, Any] = {"set": s.name, "clips": len(s), **control_scores(measured, s.asked)}
+    if s.failed:
+        row["failed"] = s.failed
+    for name, emb in embeddings.items():
+        frames = [emb.embed(a, s.sr) for a in s.audio]
+        row[f"fad_{name}"] = round(frechet_audio_distance(np.concatenate(frames), np.concatenate(reference[name])), 4)
+        if name == "mfcc":
+            scale = _clip_vectors(reference[name]).std(0)
+            spread = within_group_distance(_clip_vectors(frames), s.groups, scale)
+            row["diversity"] = _finite(spread)
+            row["diversity_vs_real"] = _finite(spread / real_spread[name]) if real_spread.get(name) else None
+    metrics = None
+    if train_metrics is not None and s.pieces:
+        metrics = set_metrics(s.pieces)
+        overlaps = {m: distribution_overlap(metrics[m], train_metrics[m]) for m in METRICS}
+        for m, o in overlaps.items():
+            row[f"{m}_mean"] = _finite(float(np.nanmean(metrics[m])) if np.isfinite(metrics[m]).any() else math.nan)
+            row[f"{m}_overlap"] = o["overlap"]
+        row["symbolic_overlap_mean"] = _finite(float(np.nanmean([o["overlap"] for o in overlaps.values()])))
+    return row, measured, metrics
+
+
+def reconstruction_rows(engine: Engine, rows: pd.DataFrame, seconds: float) -> list[dict[str, Any]]:
+    """Held-out reconstruction through the spectrogram engine, and the vocoder alone as the upper bound."""
+    from moodtune.engines.spectrogram import SpectrogramEngine
+
+    if not isinstance(engine, SpectrogramEngine):
+        return []
+    sr = engine.mel_config.sr
+    real = real_set(rows, seconds, sr)
+    out = {"model (encode -> decode -> vocode)": [], "vocoder only (real mel -> audio)": []}
+    for audio, (v, a) in zip(real.audio, real.asked, strict=True):
+        mel, rec, rec_audio = engine.reconstruct(audio, valence=float(v), arousal=float(a))
+        voc_audio = engine.vocoder(engine.logmel(audio), length=len(audio)).numpy()
+        voc_mel = engine.logmel(voc_audio).numpy()
+        for key, m, x in (
+            ("model (encode -> decode -> vocode)", rec, rec_audio),
+            ("vocoder only (real mel -> audio)", voc_mel, voc_audio),
+        ):
+            mr = multi_resolution_stft_distance(audio, x)
+            out[key].append([log_spectral_distance(scaled_to_db(mel), scaled_to_db(m)), *mr.values()])
+    return [
+        {
+            "set": key,
+            "clips": len(vals),
+            "lsd_db": round(float(np.mean([v[0] for v in vals])), 3),
+            "mrstft_sc": round(float(np.mean([v[1] for v in vals])), 4),
+            "mrstft_logmag": round(float(np.mean([v[2] for v in vals])), 4),
+        }
+        for key, vals in out.items()
+    ]
+
+
+def trajectory_following(engine: Engine, mood: MoodModel, text: str, seed: int, out: Path) -> dict[str, Any]:
+    """Generate along a mood curve, measure the curve every second and compare (Pearson r per dimension)."""
+    from moodtune.viz.plots import plot_mood_curve
+
+    traj = Trajectory.parse(text)
+    seconds = max(traj.duration, 8.0)
+    result = engine.generate(Request(trajectory=traj, seconds=seconds, seed=seed))
+    times, measured = mood.curve(result.audio, result.sr)
+    asked = traj.at(times)
+    plot_mood_curve(times, measured, out / "trajectory.png", f"{engine.name}: asked vs measured ({text})", asked)
+    return {
+        "trajectory": text,
+        "seconds": seconds,
+        "valence_r": _finite(pearson(asked[:, 0], measured[:, 0])),
+        "arousal_r": _finite(pearson(asked[:, 1], measured[:, 1])),
+        "valence_mae": round(float(np.mean(np.abs(asked[:, 0] - measured[:, 0]))), 4),
+        "arousal_mae": round(float(np.mean(np.abs(asked[:, 1] - measured[:, 1]))), 4),
+        "curve": {
+            "time": times.round(2).tolist(),
+            "asked": asked.round(3).tolist(),
+            "measured": measured.round(3).tolist(),
+        },
+    }
+
+
+def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the whole evaluation; writes ``report.json``, ``report.md`` and plots into ``cfg.out``."""
+    from moodtune.viz.plots import plot_distributions, plot_mood_scatter
+
+    t0 = time.perf_counter()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    engine = load_engine(cfg.checkpoint)
+    manifest = read_manifest(cfg.data)
+    mood = mood_model_for(cfg.data, cfg.mood_model, progress, say)
+    embeddings = {"mfcc": make_embedding("mfcc"), "mood": make_embedding("mood", mood)}
+
+    say(f"generating {cfg.n} samples of {cfg.seconds:g} s with the {engine.name} engine")
+    generated = generated_set(engine, cfg.n, cfg.seconds, cfg.seed, progress)
+    if len(generated) < 2:
+        raise MoodtuneError(f"{cfg.checkpoint}: only {len(generated)} of {cfg.n} samples could be generated")
+    sr = generated.sr
+    say("loading real held-out clips (test split; FAD reference: val split)")
+    real = real_set(pick_rows(manifest, "test", cfg.n), cfg.seconds, sr)
+    reference = real_set(pick_rows(manifest, "val", 4 * cfg.n), cfg.seconds, sr, "reference")
+    ref_frames = {name: [e.embed(a, sr) for a in reference.audio] for name, e in embeddings.items()}
+    real_frames = [embeddings["mfcc"].embed(a, sr) for a in real.audio]
+    real_spread = {
+        "mfcc": within_group_distance(_clip_vectors(real_frames), real.groups, _clip_vectors(ref_frames["mfcc"]).std(0))
+    }
+    train_metrics = None
+    if engine.name == "symbolic":
+        train_rows = pick_rows(manifest, "train", 4 * cfg.n)
+        if "midi_path" not in train_rows:
+            raise MoodtuneError(f"{cfg.data}: the symbolic metrics need a dataset that keeps MIDI (builtin, midi)")
+        train_metrics = set_metrics(
+            [
+                read_piece(r["midi_path"], r["start_s"], min(r["end_s"], r["start_s"] + cfg.seconds))
+                for _, r in train_rows.iterrows()
+            ]
+        )
+        from moodtune.midi.render import FluidSynthRenderer
+
+        renderer = FluidSynthRenderer(None, sr)
+        trivial = random_notes_set(generated, real.pieces, cfg.seconds, renderer.render, sr, cfg.seed)
+        renderer.close()
+    else:
+        say("building the trivial baseline (noise shaped like music)")
+        trivial = shaped_noise_set(generated, reference, cfg.seed)
+
+    rows, per_piece = [], {}
+    for s in (generated, real, trivial):
+        say(f"scoring {s.name}")
+        row, measured, per_piece[s.name] = score_set(s, mood, embeddings, ref_frames, real_spread, train_metrics)
+        row["set"] = f"{engine.name}: generated" if s is generated else s.name
+        rows.append(row)
+        plot_mood_scatter(s.asked, measured, out / f"mood_{_slug(s.name)}.png", f"{row['set']}: asked vs measured")
+    collapse = rows[0].get("diversity_vs_real")
+    warnings = []
+    if collapse is not None and collapse < COLLAPSE_RATIO:
+        warnings.append(
+            f"possible mode collapse: samples asked for the same mood are {collapse:.2f}x as spread as real clips"
+        )
+    if train_metrics is not None:
+        groups = {"training data": train_metrics, **{k: v for k, v in per_piece.items() if v is not None}}
+        plot_distributions(groups, out / "symbolic_metrics.png", f"{engine.name}: symbolic metrics per piece")
+
+    say("reconstruction of held-out clips" if engine.name == "spectrogram" else "mood trajectory")
+    recon = reconstruction_rows(engine, pick_rows(manifest, "test", min(cfg.n, 32)), cfg.seconds)
+    trajectory = trajectory_following(engine, mood, cfg.trajectory, cfg.seed, out)
+    report = {
+        "checkpoint": str(cfg.checkpoint),
+        "engine": engine.name,
+        "data": str(cfg.data),
+        "config": asdict(cfg),
+        "mood_model": {"path": str(mood.path), **_mood_model_scores(mood)},
+        "rows": rows,
+        "reconstruction": recon,
+        "trajectory": trajectory,
+        "warnings": warnings,
+        "seconds_taken": round(time.perf_counter() - t0, 1),
+    }
+    write_json_atomic(out / "report.json", report)
+    write_text_atomic(out / "report.md", render_markdown(report))
+    return report
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_")
+
+
+def _mood_model_scores(mood: MoodModel) -> dict[str, Any]:
+    import json
+
+    if mood.path is None:
+        return {}
+    results = json.loads((Path(mood.path) / "config.json").read_text()).get("results", {})
+    return {k: v for k, v in results.items() if k.startswith("test_")}
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+    head = "| " + " | ".join(title for _, title in columns) + " |"
+    rule = "|" + "|".join("---" for _ in columns) + "|"
+    body = [
+        "| " + " | ".join("–" if r.get(key) is None else str(r.get(key)) for key, _ in columns) + " |" for r in rows
+    ]
+    return "\n".join([head, rule, *body])
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The human-readable report."""
+    mm = report["mood_model"]
+    lines = [
+        f"# Evaluation of `{report['checkpoint']}` ({report['engine']} engine)",
+        "",
+        f"Data: `{report['data']}`; {report['config']['n']} samples of {report['config']['seconds']:g} s asked for "
+        "happy / angry / sad / calm in turn. Mood measured by the independent mood model "
+        f"`{mm['path']}` (test R^2 valence {mm.get('test_valence_r2')}, arousal {mm.get('test_arousal_r2')}). "
+        "FAD against the val split; the real row is the test split scored against its own labels.",
+        "",
+        "## Mood control, FAD, diversity",
+        "",
+        _table(
+            report["rows"],
+            [
+                ("set", "set"),
+                ("clips", "clips"),
+                ("valence_mae", "valence MAE"),
+                ("arousal_mae", "arousal MAE"),
+                ("valence_r", "valence r"),
+                ("arousal_r", "arousal r"),
+                ("quadrant_accuracy", "quadrant acc."),
+                ("fad_mfcc", "FAD (mfcc)"),
+                ("fad_mood", "FAD (mood)"),
+                ("diversity_vs_real", "diversity / real"),
+            ],
+        ),
+    ]
+    if any("symbolic_overlap_mean" in r for r in report["rows"]):
+        cols = [("set", "set")] + [(f"{m}_overlap", m.replace("_", " ")) for m in METRICS]
+        cols.append(("symbolic_overlap_mean", "mean"))
+        means = [("set", "set")] + [(f"{m}_mean", m.replace("_", " ")) for m in METRICS]
+        lines += [
+            "",
+            "## Symbolic metrics: overlap of per-piece distributions with the training data (1 = same)",
+            "",
+            _table(report["rows"], cols),
+            "",
+            "Means per piece:",
+            "",
+            _table(report["rows"], means),
+        ]
+    if report["reconstruction"]:
+        lines += [
+            "",
+            "## Reconstruction of held-out clips",
+            "",
+            _table(
+                report["reconstruction"],
+                [
+                    ("set", "set"),
+                    ("clips", "clips"),
+                    ("lsd_db", "LSD (dB)"),
+                    ("mrstft_sc", "MR-STFT spectral conv."),
+                    ("mrstft_logmag", "MR-STFT log-mag L1"),
+                ],
+            ),
+        ]
+    t = report["trajectory"]
+    lines += [
+        "",
+        f"## Trajectory `{t['trajectory']}` ({t['seconds']:g} s)",
+        "",
+        f"Correlation over time between asked and measured: valence r = {t['valence_r']}, arousal r = "
+        f"{t['arousal_r']}; mean absolute error valence {t['valence_mae']}, arousal {t['arousal_mae']}. "
+        "Plot: trajectory.png.",
+    ]
+    if report["warnings"]:
+        lines += ["", "## Warnings", "", *[f"- {w}" for w in report["warnings"]]]
+    lines += ["", f"Took {report['seconds_taken']} s.", ""]
+    return "\n".join(lines)
