@@ -10,6 +10,7 @@ import multiprocessing as mp
 import os
 import platform
 import queue as queue_module
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,9 @@ import torch
 from moodtune.audio.features import LogMel, MelConfig
 from moodtune.audio.vocoder import GriffinLimVocoder, spectral_convergence
 from moodtune.fsutil import write_text_atomic
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engines import bench_engines
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
@@ -143,37 +147,6 @@ def bench_vocoder(audio: np.ndarray, cfg: MelConfig, n_iter: int, timeout: float
     return rows
 
 
-def bench_spectrogram_engine(cfg: MelConfig) -> list[tuple[str, str]]:
-    from moodtune.engines.base import Request
-    from moodtune.engines.spectrogram import SpectrogramEngine
-    from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
-    from moodtune.mood import Mood
-    from moodtune.training.vae_module import vae_losses
-
-    rows = []
-    x, mood, style = torch.rand(32, 1, 128, 128), torch.rand(32, 3), torch.zeros(32, dtype=torch.long)
-    for size in ("small", "base"):
-        model = SpectrogramVAE(SpectrogramVAEConfig.preset(size, n_styles=6))
-        opt = torch.optim.Adam(model.parameters())
-
-        def step(model: SpectrogramVAE = model, opt: torch.optim.Optimizer = opt) -> None:
-            opt.zero_grad()
-            recon, mu, logvar = model(x, mood, style)
-            rec, kl = vae_losses(x, recon, mu, logvar)
-            (rec + kl).backward()
-            opt.step()
-
-        step()
-        t = best_of(step, 3)
-        rows.append((f"spectrogram VAE ({size}) training throughput, batch 32", f"{32 / t:.0f} slices/s"))
-        engine = SpectrogramEngine(model.eval(), cfg, ["<unknown>"])
-        gen = best_of(lambda e=engine: e.generate(Request(mood=Mood.named("calm"), seconds=30)), 2)
-        rows.append(
-            (f"spectrogram engine ({size}) generation of 30 s", f"{gen:.2f} s, real-time factor **{30 / gen:.0f}x**")
-        )
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="docs/benchmarks.md")
@@ -182,13 +155,16 @@ def main() -> None:
     parser.add_argument(
         "--reference-timeout", type=float, default=1800.0, help="stop librosa's vocoder after this many s"
     )
+    parser.add_argument("--runs", default="runs/demo", help="folder with trained engine runs (default: the demo's)")
+    parser.add_argument("--cpu-only", action="store_true", help="do not measure on a GPU even when there is one")
     args = parser.parse_args()
     cfg = MelConfig()
     audio = test_signal(30.0, cfg.sr)
     rows = bench_logmel(audio, cfg)
     if not args.skip_librosa_vocoder:
         rows += bench_vocoder(audio, cfg, args.n_iter, args.reference_timeout)
-    rows += bench_spectrogram_engine(cfg)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
+    rows += bench_engines(args.runs, devices)
     cpu = (
         next(
             (

@@ -105,7 +105,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         description=(
             "Build the built-in mood corpus; train a small spectrogram model and a small symbolic model for a "
             "few minutes; write happy / sad / angry / calm audio with spectrogram PNGs, and MIDI with rendered "
-            "audio, engraved scores and piano rolls. A second run reuses the corpus and the models."
+            "audio, engraved scores and piano rolls; train the independent mood model and print the mood it "
+            "measures in each generated file. A second run reuses the corpus and the models."
         ),
     )
     p.add_argument("--out", default="runs/demo", help="output folder (default %(default)s)")
@@ -151,12 +152,30 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
         f"({sym.get('epochs')} epochs); validation perplexity {sym.get('val_perplexity')}, "
         f"test perplexity {sym.get('test_perplexity')}"
     )
+    mm = report.get("mood_model", {})
+    console.print(
+        f"mood model: test R^2 valence {mm.get('test_valence_r2')}, arousal {mm.get('test_arousal_r2')}; "
+        "'measured' below is its reading of each generated WAV (valence, arousal -> nearest mood)"
+    )
     table = Table(title="generated")
     table.add_column("mood")
     table.add_column("spectrogram engine", overflow="fold")
+    table.add_column("measured", overflow="fold")
     table.add_column("symbolic engine (MIDI; .wav .musicxml .svg .png beside it)", overflow="fold")
+    table.add_column("measured", overflow="fold")
+
+    def measured(engine: str, mood: str) -> str:
+        m = report["measured"][engine][mood]
+        return f"{m['valence']:+.2f}, {m['arousal']:+.2f} -> {m['mood']}"
+
     for mood, files in report["spectrogram_samples"].items():
-        table.add_row(mood, files["wav"], report["symbolic_samples"][mood]["midi"])
+        table.add_row(
+            mood,
+            files["wav"],
+            measured("spectrogram", mood),
+            report["symbolic_samples"][mood]["midi"],
+            measured("symbolic", mood),
+        )
     console.print(table)
     return 0
 

@@ -4,7 +4,8 @@
 2. train a small spectrogram model for a few minutes (or load the one trained before) and write one
    WAV + spectrogram PNG per named quadrant mood;
 3. train a small symbolic model (or load it) and write one MIDI + WAV + MusicXML + SVG score +
-   piano roll per mood.
+   piano roll per mood;
+4. train the independent mood model (or load it) and measure the mood of every generated WAV.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ def run_demo(
     warn: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the demo into ``out``; returns what it made."""
-    say("[1/3] built-in mood corpus")
+    say("[1/4] built-in mood corpus")
     prepared = prepare("builtin", None, out / "data", limit=limit, workers=workers, progress=progress, warn=warn)
     report: dict[str, Any] = {"data": prepared}
     run = out / "spectrogram"
-    say("[2/3] spectrogram engine")
+    say("[2/4] spectrogram engine")
     report["spectrogram"] = _trained(
         run,
         lambda: train_spectrogram(
@@ -60,7 +61,7 @@ def run_demo(
         for name in DEMO_MOODS
     }
     sym = out / "symbolic"
-    say("[3/3] symbolic engine")
+    say("[3/4] symbolic engine")
     report["symbolic"] = _trained(
         sym,
         lambda: train_symbolic(
@@ -81,7 +82,27 @@ def run_demo(
         )
         for name in DEMO_MOODS
     }
+    say("[4/4] mood model: measured valence/arousal of the generated audio")
+    report["measured"] = _measure_samples(out, report, progress, say)
     return report
+
+
+def _measure_samples(
+    out: Path, report: dict[str, Any], progress: bool, say: Callable[[str], None]
+) -> dict[str, dict[str, Any]]:
+    """``engine -> mood -> {valence, arousal, mood}`` measured by the mood model (trained on first use)."""
+    from moodtune.audio.io import load_audio
+    from moodtune.evaluation.report import mood_model_for
+
+    model = mood_model_for(str(out / "data"), None, progress, say)
+    report["mood_model"] = read_checkpoint_config(model.path).get("results", {}) if model.path else {}
+    measured: dict[str, dict[str, Any]] = {}
+    for engine in ("spectrogram", "symbolic"):
+        for name, files in report[f"{engine}_samples"].items():
+            audio, sr = load_audio(files["wav"], sr=model.sr)
+            v, a = (float(x) for x in model.predict(audio, sr))
+            measured.setdefault(engine, {})[name] = {"valence": v, "arousal": a, "mood": Mood(v, a).nearest_name()}
+    return measured
 
 
 def _trained(

@@ -1,0 +1,229 @@
+"""Per-engine speed and memory: training throughput and achieved GFLOP/s (against a dense matmul peak
+measured in the same run), generation real-time factor at 30 s, and peak memory.
+
+Each measurement runs in a fresh spawned process, so its peak resident memory (``ru_maxrss``) is its own.
+Engines load from trained run folders when they exist (``--runs``, e.g. the demo's), else from freshly
+initialised models of the same size: speed does not depend on the weights, except the symbolic engine,
+whose time depends on how many tokens a second of music takes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+GENERATE_SECONDS = 30.0
+
+
+def matmul_peak_gflops(device: str = "cpu", n: int = 2048, repeat: int = 5) -> float:
+    """Dense float32 matmul rate ``2 n^3 / t`` in GFLOP/s: the machine's practical peak."""
+    a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
+    best = float("inf")
+    for _ in range(repeat + 1):
+        _sync(device)
+        t = time.perf_counter()
+        a @ b
+        _sync(device)
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def lstm_forward_flops(model: torch.nn.Module, batch: int, steps: int) -> int:
+    """Multiply-adds x 2 of every ``nn.LSTM`` in ``model`` for a forward pass (FlopCounterMode skips them)."""
+    total = 0
+    for m in model.modules():
+        if isinstance(m, torch.nn.LSTM):
+            dirs = 2 if m.bidirectional else 1
+            for layer in range(m.num_layers):
+                inp = m.input_size if layer == 0 else m.hidden_size * dirs
+                total += dirs * 2 * 4 * (inp + m.hidden_size) * m.hidden_size * steps * batch
+    return total
+
+
+def _timed_steps(step: Callable[[], None], device: str, repeat: int) -> float:
+    step()  # warm-up
+    best = float("inf")
+    for _ in range(repeat):
+        _sync(device)
+        t = time.perf_counter()
+        step()
+        _sync(device)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def _training_figures(
+    model: torch.nn.Module, step: Callable[[], None], batch: int, steps: int, device: str
+) -> dict[str, Any]:
+    """Samples/s and achieved GFLOP/s of one optimiser step; training is taken as 3x the forward LSTM cost."""
+    with FlopCounterMode(display=False) as counter:
+        step()
+    flops = counter.get_total_flops() + 3 * lstm_forward_flops(model, batch, steps)
+    seconds = _timed_steps(step, device, 3)
+    return {"samples_per_s": batch / seconds, "gflops": flops / seconds / 1e9, "step_s": seconds}
+
+
+def train_spectrogram(device: str, size: str) -> dict[str, Any]:
+    from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
+    from moodtune.training.vae_module import vae_losses
+
+    batch = 32
+    x = torch.rand(batch, 1, 128, 128, device=device)
+    mood, style = torch.rand(batch, 3, device=device), torch.zeros(batch, dtype=torch.long, device=device)
+    model = SpectrogramVAE(SpectrogramVAEConfig.preset(size, n_styles=6)).to(device)
+    opt = torch.optim.Adam(model.parameters())
+
+    def step() -> None:
+        opt.zero_grad()
+        recon, mu, logvar = model(x, mood, style)
+        rec, kl = vae_losses(x, recon, mu, logvar)
+        (rec + kl).backward()
+        opt.step()
+
+    return {**_training_figures(model, step, batch, 1, device), "unit": "slices"}
+
+
+def train_symbolic(device: str, size: str) -> dict[str, Any]:
+    import torch.nn.functional as F
+
+    from moodtune.midi.tokens import TimedTokenizer
+    from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+
+    batch, steps = 64, 40
+    vocab = len(TimedTokenizer().vocabulary)
+    model = SymbolicLSTM(SymbolicLSTMConfig.preset(size, vocab_size=vocab, n_styles=6)).to(device)
+    tokens = torch.randint(0, vocab, (batch, steps + 1), device=device)
+    mood = torch.rand(batch, steps, 3, device=device)
+    style = torch.zeros(batch, dtype=torch.long, device=device)
+    opt = torch.optim.Adamax(model.parameters())
+
+    def step() -> None:
+        opt.zero_grad()
+        logits = model(tokens[:, :-1], mood, style)
+        F.cross_entropy(logits.reshape(-1, vocab), tokens[:, 1:].reshape(-1)).backward()
+        opt.step()
+
+    return {**_training_figures(model, step, batch, steps, device), "unit": "sequences of 40 tokens"}
+
+
+def _engine(kind: str, runs: str | None, size: str, device: str) -> tuple[Any, str]:
+    """A trained engine from ``runs/kind`` when there is one, else a freshly initialised one."""
+    from moodtune.engines.base import load_engine
+
+    if runs and (Path(runs) / kind / "model.safetensors").is_file():
+        return load_engine(Path(runs) / kind, device), f"trained ({Path(runs) / kind})"
+    if kind == "spectrogram":
+        from moodtune.audio.features import MelConfig
+        from moodtune.engines.spectrogram import SpectrogramEngine
+        from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
+
+        model = SpectrogramVAE(SpectrogramVAEConfig.preset(size, n_styles=1))
+        return SpectrogramEngine(model, MelConfig(), ["<unknown>"], device), f"untrained {size}"
+    if kind == "symbolic":
+        from moodtune.engines.symbolic import SymbolicEngine
+        from moodtune.midi.tokens import TimedTokenizer
+        from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+
+        tok = TimedTokenizer()
+        model = SymbolicLSTM(SymbolicLSTMConfig.preset(size, vocab_size=len(tok.vocabulary)))
+        return SymbolicEngine(model, tok, ["<unknown>"], device=device), f"untrained {size}"
+    raise ValueError(kind)
+
+
+def generate(device: str, kind: str, runs: str | None, size: str) -> dict[str, Any]:
+    from moodtune.engines.base import Request
+    from moodtune.mood import Mood
+
+    engine, origin = _engine(kind, runs, size, device)
+    request = Request(mood=Mood.named("calm"), seconds=GENERATE_SECONDS, seed=0)
+    engine.generate(request)  # warm-up
+    best = float("inf")
+    for seed in (1, 2):
+        _sync(device)
+        t = time.perf_counter()
+        result = engine.generate(Request(mood=Mood.named("calm"), seconds=GENERATE_SECONDS, seed=seed))
+        _sync(device)
+        best = min(best, time.perf_counter() - t)
+    seconds = len(result.audio) / result.sr
+    return {"seconds": best, "audio_seconds": seconds, "rtf": seconds / best, "origin": origin}
+
+
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "train_spectrogram": train_spectrogram,
+    "train_symbolic": train_symbolic,
+    "generate": generate,
+}
+
+
+def _child(task: str, kwargs: dict[str, Any], threads: int, queue: mp.Queue) -> None:
+    torch.set_num_threads(threads)
+    try:
+        out = TASKS[task](**kwargs)
+        if kwargs.get("device", "cpu").startswith("cuda"):
+            out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        queue.put(out)
+    except Exception as exc:  # reported in the table, not fatal to the benchmark
+        queue.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def run_isolated(task: str, threads: int, **kwargs: Any) -> dict[str, Any]:
+    """Run one task in a fresh spawned process; returns its figures plus its peak memory."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(task, kwargs, threads, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    return out
+
+
+def _memory(r: dict[str, Any]) -> str:
+    text = f"peak RSS {r['peak_rss_mb']:.0f} MB"
+    return text + (f", peak GPU {r['peak_gpu_mb']:.0f} MB" if "peak_gpu_mb" in r else "")
+
+
+def bench_engines(runs: str | None, devices: list[str]) -> list[tuple[str, str]]:
+    """Rows for docs/benchmarks.md."""
+    rows: list[tuple[str, str]] = []
+    threads = torch.get_num_threads()
+    for device in devices:
+        peak = matmul_peak_gflops(device)
+        rows.append((f"[{device}] dense float32 matmul 2048x2048 (peak reference)", f"{peak:.1f} GFLOP/s"))
+        for task, size in (("train_spectrogram", "small"), ("train_spectrogram", "base"), ("train_symbolic", "small")):
+            engine = task.removeprefix("train_")
+            r = run_isolated(task, threads, device=device, size=size)
+            if "error" in r:
+                rows.append((f"[{device}] {engine} ({size}) training", f"failed: {r['error']}"))
+                continue
+            rows.append(
+                (
+                    f"[{device}] {engine} ({size}) training, batch {64 if engine == 'symbolic' else 32}",
+                    f"{r['samples_per_s']:.0f} {r['unit']}/s, {r['gflops']:.1f} GFLOP/s "
+                    f"(**{100 * r['gflops'] / peak:.0f}%** of the matmul peak), {_memory(r)}",
+                )
+            )
+        for kind in ("spectrogram", "symbolic"):
+            r = run_isolated("generate", threads, device=device, kind=kind, runs=runs, size="small")
+            if "error" in r:
+                rows.append((f"[{device}] {kind} engine generation", f"failed: {r['error']}"))
+                continue
+            rows.append(
+                (
+                    f"[{device}] {kind} engine generation of {GENERATE_SECONDS:g} s ({r['origin']})",
+                    f"{r['seconds']:.2f} s, real-time factor **{r['rtf']:.0f}x**, {_memory(r)}",
+                )
+            )
+    return rows
