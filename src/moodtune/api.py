@@ -124,6 +124,29 @@ def reconstruct_file(engine: Engine, audio_in: str | os.PathLike[str], out: str 
     }
 
 
+def continue_file(
+    engine: Engine, audio_in: str | os.PathLike[str], request: Request, out: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """Continue an audio file with the sequence engine; writes OUT.wav and its spectrogram OUT.png."""
+    from moodtune.engines.sequence import SequenceEngine
+    from moodtune.viz.plots import plot_spectrogram
+
+    if not isinstance(engine, SequenceEngine):
+        raise MoodtuneError(f"continue needs a sequence checkpoint, not {engine.name!r}")
+    audio, sr = load_audio(audio_in, sr=engine.sr)
+    result = engine.continue_audio(audio, request)
+    out = Path(out)
+    write_wav(out, result.audio, sr)
+    mel = engine.vae.logmel(result.audio).numpy()
+    png = plot_spectrogram(mel, out.with_suffix(".png"), f"{Path(audio_in).name} continued ({out.name})", sr)
+    return {
+        "wav": str(out),
+        "png": str(png),
+        "input_seconds": round(len(audio) / sr, 2),
+        "seconds": round(len(result.audio) / sr, 2),
+    }
+
+
 def open_engine(checkpoint: str | os.PathLike[str], device: str = "cpu") -> Engine:
     """Load any checkpoint."""
     return load_engine(checkpoint, device)

@@ -114,6 +114,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=_positive_int, help="parallel worker processes (default: all cores)")
     p.add_argument("--minutes", type=float, default=3.0, help="spectrogram training budget (default %(default)s)")
     p.add_argument("--symbolic-minutes", type=float, default=2.0, help="symbolic training budget (default %(default)s)")
+    p.add_argument("--sequence-minutes", type=float, default=1.5, help="sequence training budget (default %(default)s)")
     p.add_argument("--seconds", type=float, default=20.0, help="length of each generated clip (default %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_demo)
@@ -134,6 +135,7 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
         minutes=args.minutes,
         seconds=args.seconds,
         symbolic_minutes=args.symbolic_minutes,
+        sequence_minutes=args.sequence_minutes,
         progress=not args.quiet,
         say=lambda line: console.rule(f"[bold]{line}"),
         warn=lambda line: err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True),
@@ -177,6 +179,13 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
             measured("symbolic", mood),
         )
     console.print(table)
+    seq = report["sequence"]
+    console.print(
+        f"sequence model ({seq.get('loss')}): trained {seq.get('train_minutes')} min ({seq.get('epochs')} epochs); "
+        f"free-running validation L2 {seq.get('best_val_free_l2')}"
+    )
+    for name, files in report["sequence_samples"].items():
+        console.print(f"sequence engine, {name}: {files['wav']} (measured {measured('sequence', name)})")
     return 0
 
 
@@ -192,8 +201,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "engine",
-        choices=["spectrogram", "symbolic", "mood"],
-        help="model family; 'mood' is the independent valence/arousal regressor that evaluate and analyze use",
+        choices=["spectrogram", "symbolic", "sequence", "mood"],
+        help="model family; 'sequence' needs --vae (a spectrogram run); 'mood' is the independent "
+        "valence/arousal regressor that evaluate and analyze use",
     )
     p.add_argument("--data", required=True, help="prepared dataset folder")
     p.add_argument("--out", required=True, help="run folder")
@@ -204,6 +214,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--tokens", choices=["timed", "notes"], default="timed", help="symbolic: token format (default timed)"
     )
     p.add_argument("--seq-len", type=_positive_int, default=40, help="symbolic: tokens of context (default 40)")
+    p.add_argument("--vae", help="sequence: the spectrogram run whose latents it models")
+    p.add_argument(
+        "--loss", choices=["gan", "l2"], default="gan", help="sequence: L2 + adversarial (gan) or L2 only (default gan)"
+    )
+    p.add_argument("--steps", type=_positive_int, default=6, help="sequence: latents per training window (default 6)")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (default %(default)s)")
     p.add_argument(
         "--size", choices=["debug", "small", "base"], default="small", help="network width (default %(default)s)"
@@ -225,6 +240,8 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
         return _train_symbolic(args, console)
     if args.engine == "mood":
         return _train_mood(args, console)
+    if args.engine == "sequence":
+        return _train_sequence(args, console)
     from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
 
     cfg = SpectrogramTrainConfig(
@@ -277,6 +294,74 @@ def _train_symbolic(args: argparse.Namespace, console: Console) -> int:
         + (f", test perplexity {results['test_perplexity']}" if "test_perplexity" in results else "")
     )
     console.print(f"checkpoint: {args.out}")
+    return 0
+
+
+def _train_sequence(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.training.sequence import SequenceTrainConfig, train_sequence
+
+    if not args.vae:
+        raise MoodtuneError("train sequence needs --vae RUN (a spectrogram run)")
+    cfg = SequenceTrainConfig(
+        data=args.data,
+        vae=args.vae,
+        out=args.out,
+        loss=args.loss,
+        epochs=args.epochs,
+        max_minutes=args.max_minutes,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr or 1e-3,
+        accelerator=args.accelerator,
+        devices=args.devices,
+        seed=args.seed,
+        size="small" if args.size == "base" else args.size,
+    )
+    r = train_sequence(cfg, resume=args.resume, progress=not args.quiet)
+    console.print(
+        f"trained sequence ({r['loss']}) on {r['train_tracks']} tracks in {r['train_minutes']} min "
+        f"({r['epochs']} epochs); free-running validation L2 {r['best_val_free_l2']:.4f}"
+    )
+    console.print(f"checkpoint: {args.out}")
+    return 0
+
+
+def _add_continue(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "continue",
+        help="continue a piece with the sequence engine",
+        description="Encode IN.wav, roll the sequence model on from its last slice for --seconds, and write the "
+        "input followed by the continuation (crossfaded) to OUT.wav, with its spectrogram PNG beside it.",
+    )
+    p.add_argument("input", help="audio file to continue (wav, mp3, ogg, flac)")
+    _add_mood_args(p)
+    p.add_argument("--checkpoint", required=True, help="sequence run folder")
+    p.add_argument("--seconds", type=float, default=30.0, help="length of the continuation (default %(default)s)")
+    p.add_argument("--style", help="style known to the model (default: unknown)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    p.add_argument("--temperature", type=float, default=1.0, help="noise scale (default %(default)s)")
+    p.add_argument("--out", required=True, help="output WAV")
+    p.set_defaults(func=_cmd_continue)
+
+
+def _cmd_continue(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.api import continue_file, make_request, open_engine
+
+    if args.mood is None and args.valence is None and args.trajectory is None and args.trajectory_file is None:
+        args.mood = "calm"
+    request = make_request(
+        args.mood,
+        args.valence,
+        args.arousal,
+        args.trajectory,
+        args.trajectory_file,
+        seconds=args.seconds,
+        style=args.style,
+        seed=args.seed,
+        temperature=args.temperature,
+    )
+    written = continue_file(open_engine(args.checkpoint), args.input, request, args.out)
+    console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
     return 0
 
 
@@ -523,6 +608,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(sub)
     _add_interpolate(sub)
     _add_reconstruct(sub)
+    _add_continue(sub)
     _add_evaluate(sub)
     _add_analyze(sub)
     _add_demo(sub)

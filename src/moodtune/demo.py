@@ -5,7 +5,9 @@
    WAV + spectrogram PNG per named quadrant mood;
 3. train a small symbolic model (or load it) and write one MIDI + WAV + MusicXML + SVG score +
    piano roll per mood;
-4. train the independent mood model (or load it) and measure the mood of every generated WAV.
+4. train the sequence engine over the spectrogram model's latents (or load it) and write a 30 s
+   sad -> happy piece and a 30 s continuation of a held-out builtin clip;
+5. train the independent mood model (or load it) and measure the mood of every generated WAV.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from moodtune.engines.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_checkpoi
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.engines.symbolic import SymbolicEngine
 from moodtune.mood import Mood
+from moodtune.training.sequence import SequenceTrainConfig, train_sequence
 from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
 from moodtune.training.symbolic import SymbolicTrainConfig, train_symbolic
 
@@ -34,16 +37,17 @@ def run_demo(
     minutes: float = 3.0,
     seconds: float = 20.0,
     symbolic_minutes: float = 2.0,
+    sequence_minutes: float = 1.5,
     progress: bool = True,
     say: Callable[[str], None] = print,
     warn: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the demo into ``out``; returns what it made."""
-    say("[1/4] built-in mood corpus")
+    say("[1/5] built-in mood corpus")
     prepared = prepare("builtin", None, out / "data", limit=limit, workers=workers, progress=progress, warn=warn)
     report: dict[str, Any] = {"data": prepared}
     run = out / "spectrogram"
-    say("[2/4] spectrogram engine")
+    say("[2/5] spectrogram engine")
     report["spectrogram"] = _trained(
         run,
         lambda: train_spectrogram(
@@ -61,7 +65,7 @@ def run_demo(
         for name in DEMO_MOODS
     }
     sym = out / "symbolic"
-    say("[3/4] symbolic engine")
+    say("[3/5] symbolic engine")
     report["symbolic"] = _trained(
         sym,
         lambda: train_symbolic(
@@ -82,9 +86,45 @@ def run_demo(
         )
         for name in DEMO_MOODS
     }
-    say("[4/4] mood model: measured valence/arousal of the generated audio")
+    say("[4/5] sequence engine: latent LSTM + GAN over the spectrogram model")
+    seq = out / "sequence"
+    report["sequence"] = _trained(
+        seq,
+        lambda: train_sequence(
+            SequenceTrainConfig(
+                data=str(out / "data"), vae=str(run), out=str(seq), epochs=100, max_minutes=sequence_minutes
+            ),
+            progress=progress,
+        ),
+        say,
+        sequence_minutes,
+    )
+    report["sequence_samples"] = _sequence_samples(out, seq)
+    say("[5/5] mood model: measured valence/arousal of the generated audio")
     report["measured"] = _measure_samples(out, report, progress, say)
     return report
+
+
+def _sequence_samples(out: Path, seq: Path) -> dict[str, dict[str, Any]]:
+    """A 30 s sad -> happy piece and a 30 s continuation of the first test clip."""
+    from moodtune.api import continue_file
+    from moodtune.data.manifest import read_manifest
+    from moodtune.engines.sequence import SequenceEngine
+    from moodtune.mood import Trajectory
+
+    engine = SequenceEngine.from_checkpoint(seq)
+    trajectory = Request(trajectory=Trajectory.parse("sad:0,happy:30"), seconds=30.0, seed=0)
+    samples = {"sad -> happy": generate_to_file(engine, trajectory, seq / "samples" / "sad_to_happy.wav", plot=True)}
+    manifest = read_manifest(out / "data")
+    clip = manifest[manifest["split"] == "test"].iloc[0]
+    samples["continuation"] = continue_file(
+        engine,
+        clip["path"],
+        Request(mood=Mood.named("happy"), seconds=30.0, seed=0),
+        seq / "samples" / "continuation.wav",
+    )
+    samples["continuation"]["of"] = str(clip["path"])
+    return samples
 
 
 def _measure_samples(
@@ -97,7 +137,7 @@ def _measure_samples(
     model = mood_model_for(str(out / "data"), None, progress, say)
     report["mood_model"] = read_checkpoint_config(model.path).get("results", {}) if model.path else {}
     measured: dict[str, dict[str, Any]] = {}
-    for engine in ("spectrogram", "symbolic"):
+    for engine in ("spectrogram", "symbolic", "sequence"):
         for name, files in report[f"{engine}_samples"].items():
             audio, sr = load_audio(files["wav"], sr=model.sr)
             v, a = (float(x) for x in model.predict(audio, sr))

@@ -99,4 +99,8 @@ def load_engine(path: str | os.PathLike[str], device: str = "cpu") -> Engine:
         from moodtune.engines.symbolic import SymbolicEngine
 
         return SymbolicEngine.from_checkpoint(path, device)
+    if name == "sequence":
+        from moodtune.engines.sequence import SequenceEngine
+
+        return SequenceEngine.from_checkpoint(path, device)
     raise MoodtuneError(f"{path}: unknown engine {name!r}")

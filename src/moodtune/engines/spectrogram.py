@@ -79,6 +79,13 @@ class SpectrogramEngine(Engine):
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> SpectrogramEngine:
         state, config = load_checkpoint(path, engine=cls.name)
+        return cls.from_state(state, config, device)
+
+    @classmethod
+    def from_state(
+        cls, state: dict[str, torch.Tensor], config: dict[str, Any], device: str = "cpu"
+    ) -> SpectrogramEngine:
+        """Build from exported weights and config (also used by engines that embed this one)."""
         model = SpectrogramVAE(SpectrogramVAEConfig.from_dict(config["model"]))
         model.load_state_dict({k: v for k, v in state.items() if not k.startswith("prior.")})
         prior = None
@@ -166,6 +173,23 @@ class SpectrogramEngine(Engine):
         mood, styles = self._mood_tensor(len(slices), valence, arousal, style)
         mu, _ = self.model.encode(slices, mood, styles)
         return mu, mood, styles, frames
+
+    def strided_slices(self, mel: torch.Tensor, hop: int) -> torch.Tensor:
+        """Slices of ``mel [n_mels, F]`` every ``hop`` frames -> ``[N, 1, n_mels, slice_frames]`` (end zero-padded)."""
+        f = self.slice_frames
+        n = max(1, math.ceil(max(mel.shape[1] - f, 0) / hop) + 1)
+        padded = torch.nn.functional.pad(mel, (0, (n - 1) * hop + f - mel.shape[1]))
+        return padded.unfold(1, f, hop).permute(1, 0, 2).unsqueeze(1)
+
+    @torch.no_grad()
+    def encode_slices(self, slices: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """Posterior means ``[N, latent_dim]`` of ``slices [N, 1, n_mels, F]`` with ``mood [N, 3]``, ``style [N]``."""
+        return self.model.encode(slices.to(self.device), mood.to(self.device), style.to(self.device))[0]
+
+    @torch.no_grad()
+    def decode_slices(self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """``z [N, latent_dim]`` -> mel slices ``[N, n_mels, F]``."""
+        return self.model.decode(z.to(self.device), mood.to(self.device), style.to(self.device))[:, 0]
 
     @torch.no_grad()
     def encode(

@@ -56,7 +56,7 @@ def load_best_weights(module: L.LightningModule, ckpt: ModelCheckpoint) -> torch
     best = ckpt.best_model_path or ckpt.last_model_path
     if best:
         state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
-        module.model.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})
+        module.model.load_state_dict({k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")})
     return module.model.cpu().eval()
 
 

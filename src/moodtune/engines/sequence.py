@@ -1,0 +1,174 @@
+"""The sequence engine: an LSTM rolls out spectrogram-VAE latents slice by slice; the VAE decodes them.
+
+Generation streams: each step predicts one latent, decodes one mel slice, vocodes it and crossfades it
+into the audio, so memory stays bounded whatever the length.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from moodtune.engines.base import Engine, Request, Result, style_index
+from moodtune.engines.checkpoint import load_checkpoint
+from moodtune.engines.spectrogram import SpectrogramEngine, crossfade_slices
+from moodtune.models.sequence import LatentSequenceModel, SequenceModelConfig
+
+
+def _fade(n: int) -> np.ndarray:
+    return ((np.arange(n) + 0.5) / n).astype(np.float32)
+
+
+class SequenceEngine(Engine):
+    """Generate and continue music with a trained latent sequence model over a spectrogram VAE."""
+
+    name = "sequence"
+
+    def __init__(
+        self,
+        model: LatentSequenceModel,
+        vae: SpectrogramEngine,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        styles: list[str],
+        device: str = "cpu",
+    ) -> None:
+        self.model = model.to(device).eval()
+        self.vae = vae
+        self.mean, self.std = mean.to(device), std.to(device)
+        self.styles = styles
+        self.device = device
+        self.sr = vae.mel_config.sr
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> SequenceEngine:
+        state, config = load_checkpoint(path, engine=cls.name)
+        vae = SpectrogramEngine.from_state(
+            {k.removeprefix("vae."): v for k, v in state.items() if k.startswith("vae.")}, config["vae"], device
+        )
+        model = LatentSequenceModel(SequenceModelConfig(**config["model"]))
+        model.load_state_dict({k.removeprefix("seq."): v for k, v in state.items() if k.startswith("seq.")})
+        return cls(model, vae, state["norm.mean"], state["norm.std"], config["styles"], device)
+
+    @property
+    def hop_frames(self) -> int:
+        """Mel frames between consecutive steps."""
+        return self.vae.slice_frames - self.vae.overlap
+
+    def step_seconds(self) -> float:
+        """Seconds of audio each step adds."""
+        return self.hop_frames * self.vae.mel_config.hop_length / self.sr
+
+    def _mood(self, request: Request, t: float) -> torch.Tensor:
+        va = request.mood_at(np.array([t]))[0]
+        return torch.tensor([[va[0], va[1], 1.0]], dtype=torch.float32, device=self.device)
+
+    @torch.no_grad()
+    def latents(
+        self, request: Request, context: torch.Tensor | None = None
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield ``(latent [1, D], mood [1, 3])`` per step, forever; ``context [N, D]`` (standardised) warms the
+        LSTM first and the roll-out continues from its last latent."""
+        style = torch.tensor([style_index(self.styles, request.style)], device=self.device)
+        gen = torch.Generator().manual_seed(request.seed)
+        noise_dim = self.model.config.noise_dim
+        step_s = self.step_seconds()
+
+        def noise() -> torch.Tensor:
+            return (torch.randn(1, noise_dim, generator=gen) * request.temperature).to(self.device)
+
+        state = None
+        if context is not None and len(context):
+            mood0 = self._mood(request, 0.0)
+            for i in range(len(context) - 1):
+                _, state = self.model.step(context[i : i + 1], mood0, style, noise(), state)
+            z = context[-1:]
+        else:
+            mood0 = self._mood(request, self.vae.slice_frames / 2 * self.vae.mel_config.hop_length / self.sr)
+            eps = torch.randn(1, self.vae.model.config.latent_dim, generator=gen).to(self.device)
+            raw = self.vae.prior.sample(mood0, eps, request.temperature) if self.vae.prior is not None else eps
+            z = (raw - self.mean) / self.std
+            yield z, mood0
+        t = 0
+        while True:
+            t += 1
+            mood = self._mood(request, (t + 0.5) * step_s)
+            z, state = self.model.step(z, mood, style, noise(), state)
+            yield z, mood
+
+    def _decode(self, z: torch.Tensor, mood: torch.Tensor, style: str | None) -> torch.Tensor:
+        s = torch.tensor([style_index(self.styles, style)], device=self.device)
+        return self.vae.decode_slices(z * self.std + self.mean, mood, s)[0]
+
+    def stream(
+        self, request: Request, context: torch.Tensor | None = None
+    ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
+        """Yield ``(audio chunk [hop samples], mel slice [n_mels, F])`` until ``request.seconds`` is covered.
+
+        Each slice is vocoded on its own and crossfaded with the previous one over the overlap.
+        """
+        total = round(request.seconds * self.sr)
+        hop = self.hop_frames * self.vae.mel_config.hop_length
+        length = (self.vae.slice_frames - 1) * self.vae.mel_config.hop_length  # a slice's frames, centred STFT
+        overlap = length - hop
+        fade = _fade(overlap)
+        tail: np.ndarray | None = None
+        written = 0
+        for z, mood in self.latents(request, context):
+            mel = self._decode(z, mood, request.style)
+            audio = self.vae.vocoder(mel, length=length).cpu().numpy().astype(np.float32)
+            if tail is not None:
+                audio[:overlap] = audio[:overlap] * fade + tail * fade[::-1]
+            chunk, tail = audio[:hop], audio[hop:]
+            chunk = chunk[: total - written]
+            written += len(chunk)
+            yield chunk, mel
+            if written >= total:
+                return
+
+    def generate(self, request: Request) -> Result:
+        chunks, mels = zip(*self.stream(request), strict=True)
+        audio = np.concatenate(chunks)
+        mel = crossfade_slices(torch.stack(mels), self.vae.overlap).cpu().numpy()
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        if peak > 0.99:
+            audio *= 0.99 / peak
+        meta: dict[str, Any] = {"engine": self.name, "seconds": request.seconds, "seed": request.seed}
+        return Result(audio, self.sr, mel, meta)
+
+    @torch.no_grad()
+    def context_latents(self, audio: np.ndarray, request: Request) -> torch.Tensor:
+        """Standardised latents ``[N, D]`` of ``audio`` (at the engine's rate) in the generation geometry."""
+        slices = self.vae.strided_slices(self.vae.logmel(audio), self.hop_frames)
+        mood = self._mood(request, 0.0).cpu().repeat(len(slices), 1)
+        style = torch.full((len(slices),), style_index(self.styles, request.style), dtype=torch.long)
+        return (self.vae.encode_slices(slices, mood, style) - self.mean) / self.std
+
+    def continue_audio(self, audio: np.ndarray, request: Request, crossfade_s: float = 0.5) -> Result:
+        """``audio [T]`` followed by ``request.seconds`` of continuation, crossfaded over ``crossfade_s``."""
+        context = self.context_latents(audio, request)
+        fade_n = min(round(crossfade_s * self.sr), len(audio))
+        more = Request(**{**request.__dict__, "seconds": request.seconds + fade_n / self.sr})
+        chunks = [c for c, _ in self.stream(more, context)]
+        cont = np.concatenate(chunks)
+        # match the continuation's level to the input's end, so the seam is not a jump in loudness
+        ref = float(np.sqrt(np.mean(audio[-self.sr :] ** 2)) + 1e-8)
+        cont = cont * min(4.0, ref / float(np.sqrt(np.mean(cont[: self.sr] ** 2)) + 1e-8))
+        fade = _fade(fade_n)
+        out = np.concatenate(
+            [
+                audio[: len(audio) - fade_n],
+                audio[len(audio) - fade_n :] * fade[::-1] + cont[:fade_n] * fade,
+                cont[fade_n:],
+            ]
+        )
+        peak = float(np.max(np.abs(out)))
+        if peak > 0.99:
+            out[len(audio) :] *= 0.99 / peak
+        return Result(
+            out.astype(np.float32), self.sr, None, {"engine": self.name, "input_seconds": len(audio) / self.sr}
+        )
