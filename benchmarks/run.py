@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import librosa
 import numpy as np
 import torch
 
@@ -61,6 +60,8 @@ def test_signal(seconds: float, sr: int) -> np.ndarray:
 
 def librosa_mel(audio: np.ndarray, cfg: MelConfig) -> np.ndarray:
     """librosa's mel power spectrogram with the same basis (no norm), FFT size, hop and padding as ours."""
+    import librosa
+
     return librosa.feature.melspectrogram(
         y=audio.astype(np.float32),
         sr=cfg.sr,
@@ -76,6 +77,8 @@ def bench_logmel(audio: np.ndarray, cfg: MelConfig) -> list[tuple[str, str]]:
     logmel = LogMel(cfg)
     ours = best_of(lambda: logmel(audio), 5)
 
+    import librosa
+
     def ref() -> np.ndarray:
         mel = librosa_mel(audio, cfg)
         return librosa.power_to_db(mel, top_db=None)
@@ -89,6 +92,8 @@ def bench_logmel(audio: np.ndarray, cfg: MelConfig) -> list[tuple[str, str]]:
 
 
 def _librosa_vocoder(mel: np.ndarray, cfg: MelConfig, n_iter: int, length: int, queue: mp.Queue) -> None:
+    import librosa  # here, not at the top: spawned measuring processes re-import this module
+
     t = time.perf_counter()
     y = librosa.feature.inverse.mel_to_audio(
         mel,

@@ -235,6 +235,21 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_train)
 
 
+def _common_train_fields(args: argparse.Namespace) -> dict[str, object]:
+    """The training-config fields every Lightning-trained engine shares."""
+    return {
+        "data": args.data,
+        "out": args.out,
+        "epochs": args.epochs,
+        "max_minutes": args.max_minutes,
+        "size": args.size,
+        "batch_size": args.batch_size,
+        "accelerator": args.accelerator,
+        "devices": args.devices,
+        "seed": args.seed,
+    }
+
+
 def _cmd_train(args: argparse.Namespace, console: Console) -> int:
     if args.engine == "symbolic":
         return _train_symbolic(args, console)
@@ -245,18 +260,10 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
     from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
 
     cfg = SpectrogramTrainConfig(
-        data=args.data,
-        out=args.out,
-        epochs=args.epochs,
-        max_minutes=args.max_minutes,
-        size=args.size,
+        **_common_train_fields(args),
         latent_dim=args.latent_dim,
-        batch_size=args.batch_size,
         lr=args.lr or 1e-3,
         beta=args.beta,
-        accelerator=args.accelerator,
-        devices=args.devices,
-        seed=args.seed,
     )
     results = train_spectrogram(cfg, resume=args.resume, progress=not args.quiet)
     console.print(
@@ -273,18 +280,10 @@ def _train_symbolic(args: argparse.Namespace, console: Console) -> int:
     from moodtune.training.symbolic import SymbolicTrainConfig, train_symbolic
 
     cfg = SymbolicTrainConfig(
-        data=args.data,
-        out=args.out,
+        **_common_train_fields(args),
         tokens=args.tokens,
-        epochs=args.epochs,
-        max_minutes=args.max_minutes,
-        size=args.size,
         seq_len=args.seq_len,
-        batch_size=args.batch_size,
         lr=args.lr or 2e-3,
-        accelerator=args.accelerator,
-        devices=args.devices,
-        seed=args.seed,
     )
     results = train_symbolic(cfg, resume=args.resume, progress=not args.quiet)
     console.print(
@@ -303,19 +302,11 @@ def _train_sequence(args: argparse.Namespace, console: Console) -> int:
     if not args.vae:
         raise MoodtuneError("train sequence needs --vae RUN (a spectrogram run)")
     cfg = SequenceTrainConfig(
-        data=args.data,
+        **_common_train_fields(args),
         vae=args.vae,
-        out=args.out,
         loss=args.loss,
-        epochs=args.epochs,
-        max_minutes=args.max_minutes,
         steps=args.steps,
-        batch_size=args.batch_size,
         lr=args.lr or 1e-3,
-        accelerator=args.accelerator,
-        devices=args.devices,
-        seed=args.seed,
-        size="small" if args.size == "base" else args.size,
     )
     r = train_sequence(cfg, resume=args.resume, progress=not args.quiet)
     console.print(

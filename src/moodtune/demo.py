@@ -135,7 +135,7 @@ def _measure_samples(
     from moodtune.evaluation.report import mood_model_for
 
     model = mood_model_for(str(out / "data"), None, progress, say)
-    report["mood_model"] = read_checkpoint_config(model.path).get("results", {}) if model.path else {}
+    report["mood_model"] = model.results
     measured: dict[str, dict[str, Any]] = {}
     for engine in ("spectrogram", "symbolic", "sequence"):
         for name, files in report[f"{engine}_samples"].items():

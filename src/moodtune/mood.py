@@ -41,6 +41,9 @@ MOOD_ANGLES: dict[str, float] = {
 
 QUADRANT_NAMES: dict[int, str] = {1: "happy", 2: "angry", 3: "sad", 4: "calm"}
 
+#: The four quadrant moods in quadrant order.
+QUADRANT_MOODS: tuple[str, ...] = tuple(QUADRANT_NAMES.values())
+
 
 @dataclass(frozen=True)
 class Mood:

@@ -77,6 +77,12 @@ def audio_info(path: str | os.PathLike[str]) -> tuple[int, float]:
     return info.samplerate, info.frames / max(info.samplerate, 1)
 
 
+def peak_gain(audio: np.ndarray, ceiling: float = 0.99) -> float:
+    """The gain that brings ``audio``'s peak down to ``ceiling`` (1.0 when it is already below)."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return ceiling / peak if peak > ceiling else 1.0
+
+
 def write_wav(path: str | os.PathLike[str], audio: np.ndarray, sr: int, subtype: str = "PCM_16") -> Path:
     """Write mono ``audio`` ``[T]`` (clipped to [-1, 1]) as WAV, atomically. Returns the path."""
     path = Path(path)

@@ -6,6 +6,7 @@ into the audio, so memory stays bounded whatever the length.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from moodtune.audio.io import peak_gain
 from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.spectrogram import SpectrogramEngine, crossfade_slices
@@ -100,10 +102,6 @@ class SequenceEngine(Engine):
             z, state = self.model.step(z, mood, style, noise(), state)
             yield z, mood
 
-    def _decode(self, z: torch.Tensor, mood: torch.Tensor, style: str | None) -> torch.Tensor:
-        s = torch.tensor([style_index(self.styles, style)], device=self.device)
-        return self.vae.decode_slices(z * self.std + self.mean, mood, s)[0]
-
     def stream(
         self, request: Request, context: torch.Tensor | None = None
     ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
@@ -116,10 +114,11 @@ class SequenceEngine(Engine):
         length = (self.vae.slice_frames - 1) * self.vae.mel_config.hop_length  # a slice's frames, centred STFT
         overlap = length - hop
         fade = _fade(overlap)
+        style = torch.tensor([style_index(self.styles, request.style)], device=self.device)
         tail: np.ndarray | None = None
         written = 0
         for z, mood in self.latents(request, context):
-            mel = self._decode(z, mood, request.style)
+            mel = self.vae.decode_slices(z * self.std + self.mean, mood, style)[0]
             audio = self.vae.vocoder(mel, length=length).cpu().numpy().astype(np.float32)
             if tail is not None:
                 audio[:overlap] = audio[:overlap] * fade + tail * fade[::-1]
@@ -134,9 +133,7 @@ class SequenceEngine(Engine):
         chunks, mels = zip(*self.stream(request), strict=True)
         audio = np.concatenate(chunks)
         mel = crossfade_slices(torch.stack(mels), self.vae.overlap).cpu().numpy()
-        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-        if peak > 0.99:
-            audio *= 0.99 / peak
+        audio *= peak_gain(audio)
         meta: dict[str, Any] = {"engine": self.name, "seconds": request.seconds, "seed": request.seed}
         return Result(audio, self.sr, mel, meta)
 
@@ -152,7 +149,7 @@ class SequenceEngine(Engine):
         """``audio [T]`` followed by ``request.seconds`` of continuation, crossfaded over ``crossfade_s``."""
         context = self.context_latents(audio, request)
         fade_n = min(round(crossfade_s * self.sr), len(audio))
-        more = Request(**{**request.__dict__, "seconds": request.seconds + fade_n / self.sr})
+        more = dataclasses.replace(request, seconds=request.seconds + fade_n / self.sr)
         chunks = [c for c, _ in self.stream(more, context)]
         cont = np.concatenate(chunks)
         # match the continuation's level to the input's end, so the seam is not a jump in loudness
@@ -166,9 +163,7 @@ class SequenceEngine(Engine):
                 cont[fade_n:],
             ]
         )
-        peak = float(np.max(np.abs(out)))
-        if peak > 0.99:
-            out[len(audio) :] *= 0.99 / peak
+        out[len(audio) :] *= peak_gain(out)  # the input stays as it was
         return Result(
             out.astype(np.float32), self.sr, None, {"engine": self.name, "input_seconds": len(audio) / self.sr}
         )

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from moodtune.audio.features import LogMel, MelConfig
+from moodtune.audio.io import peak_gain
 from moodtune.audio.vocoder import GriffinLimVocoder
 from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
@@ -143,9 +144,7 @@ class SpectrogramEngine(Engine):
         mel = self.generate_mel(request)
         n_samples = round(request.seconds * self.mel_config.sr)
         audio = self.vocoder(mel, length=n_samples).cpu().numpy().astype(np.float32)
-        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-        if peak > 0.99:
-            audio *= 0.99 / peak
+        audio *= peak_gain(audio)
         meta = {"engine": self.name, "seconds": request.seconds, "seed": request.seed, "style": request.style}
         return Result(audio, self.mel_config.sr, mel.cpu().numpy(), meta)
 

@@ -12,7 +12,6 @@ Embeddings (``name -> [frames, D]`` per clip):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -113,8 +112,3 @@ def make_embedding(name: str, mood_model: MoodModel | None = None) -> Embedding:
             raise MoodtuneError("the 'mood' embedding needs a mood model")
         return MoodEmbedding(mood_model)
     raise MoodtuneError(f"unknown embedding {name!r}; choose one of {', '.join(EMBEDDINGS)}")
-
-
-def embed_set(embedding: Embedding, clips: Sequence[np.ndarray], sr: int) -> list[np.ndarray]:
-    """Frame embeddings of every clip."""
-    return [embedding.embed(c, sr) for c in clips]

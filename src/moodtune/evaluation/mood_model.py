@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,10 +18,17 @@ from moodtune.models.mood_regressor import MoodRegressor
 class MoodModel:
     """Predict valence/arousal of audio with a regressor trained by ``moodtune train mood``."""
 
-    def __init__(self, regressor: MoodRegressor, descriptors: MoodDescriptors, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        regressor: MoodRegressor,
+        descriptors: MoodDescriptors,
+        path: Path | None = None,
+        results: dict[str, Any] | None = None,
+    ) -> None:
         self.regressor = regressor.eval()
         self.descriptors = descriptors
         self.path = path
+        self.results = results or {}  # the scores training saved (val_* and test_* R^2, RMSE, ...)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str]) -> MoodModel:
@@ -29,7 +37,7 @@ class MoodModel:
         regressor = MoodRegressor(**config["model"])
         regressor.load_state_dict(state)
         d = config["descriptors"]
-        return cls(regressor, MoodDescriptors(d["sr"], d["window_s"], d["hop_s"]), Path(path))
+        return cls(regressor, MoodDescriptors(d["sr"], d["window_s"], d["hop_s"]), Path(path), config.get("results"))
 
     @property
     def sr(self) -> int:

@@ -11,12 +11,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from moodtune.data.manifest import read_manifest
 from moodtune.engines.base import Engine, Request, load_engine
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.diversity import COLLAPSE_RATIO, within_group_distance
-from moodtune.evaluation.fad import frechet_audio_distance, make_embedding
+from moodtune.evaluation.fad import Embedding, frechet_audio_distance, make_embedding
 from moodtune.evaluation.mood_control import control_scores, pearson
 from moodtune.evaluation.mood_model import MoodModel
 from moodtune.evaluation.reconstruction import log_spectral_distance, multi_resolution_stft_distance, scaled_to_db
@@ -70,26 +71,30 @@ def _finite(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), 4)
 
 
+def embed_set(s: SampleSet, embeddings: dict[str, Embedding]) -> dict[str, list[np.ndarray]]:
+    """``embedding name -> frame embeddings [frames, D] per clip`` of a set."""
+    return {name: [e.embed(a, s.sr) for a in s.audio] for name, e in embeddings.items()}
+
+
 def score_set(
     s: SampleSet,
+    frames: dict[str, list[np.ndarray]],
     mood: MoodModel,
-    embeddings: dict[str, Any],
     reference: dict[str, list[np.ndarray]],
     real_spread: dict[str, float],
     train_metrics: dict[str, list[float]] | None,
 ) -> tuple[dict[str, Any], np.ndarray, dict[str, list[float]] | None]:
-    """Metrics of one set: mood control, FAD per embedding, diversity, symbolic overlap; also returns the
-    measured moods ``[N, 2]`` and the per-piece symbolic metrics."""
+    """Metrics of one set (with its ``frames`` from :func:`embed_set`): mood control, FAD per embedding,
+    diversity, symbolic overlap; also returns the measured moods ``[N, 2]`` and the per-piece symbolic metrics."""
     measured = np.stack([mood.predict(a, s.sr) for a in s.audio])
     row: dict[str, Any] = {"set": s.name, "clips": len(s), **control_scores(measured, s.asked)}
     if s.failed:
         row["failed"] = s.failed
-    for name, emb in embeddings.items():
-        frames = [emb.embed(a, s.sr) for a in s.audio]
-        row[f"fad_{name}"] = round(frechet_audio_distance(np.concatenate(frames), np.concatenate(reference[name])), 4)
+    for name, clips in frames.items():
+        row[f"fad_{name}"] = round(frechet_audio_distance(np.concatenate(clips), np.concatenate(reference[name])), 4)
         if name == "mfcc":
             scale = _clip_vectors(reference[name]).std(0)
-            spread = within_group_distance(_clip_vectors(frames), s.groups, scale)
+            spread = within_group_distance(_clip_vectors(clips), s.groups, scale)
             row["diversity"] = _finite(spread)
             row["diversity_vs_real"] = _finite(spread / real_spread[name]) if real_spread.get(name) else None
     metrics = None
@@ -114,7 +119,7 @@ def reconstruction_rows(engine: Engine, rows: pd.DataFrame, seconds: float) -> l
     out = {"model (encode -> decode -> vocode)": [], "vocoder only (real mel -> audio)": []}
     for audio, (v, a) in zip(real.audio, real.asked, strict=True):
         mel, rec, rec_audio = engine.reconstruct(audio, valence=float(v), arousal=float(a))
-        voc_audio = engine.vocoder(engine.logmel(audio), length=len(audio)).numpy()
+        voc_audio = engine.vocoder(torch.from_numpy(mel), length=len(audio)).numpy()
         voc_mel = engine.logmel(voc_audio).numpy()
         for key, m, x in (
             ("model (encode -> decode -> vocode)", rec, rec_audio),
@@ -179,10 +184,12 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
     say("loading real held-out clips (test split; FAD reference: val split)")
     real = real_set(pick_rows(manifest, "test", cfg.n), cfg.seconds, sr)
     reference = real_set(pick_rows(manifest, "val", 4 * cfg.n), cfg.seconds, sr, "reference")
-    ref_frames = {name: [e.embed(a, sr) for a in reference.audio] for name, e in embeddings.items()}
-    real_frames = [embeddings["mfcc"].embed(a, sr) for a in real.audio]
+    ref_frames = embed_set(reference, embeddings)
+    real_frames = embed_set(real, embeddings)
     real_spread = {
-        "mfcc": within_group_distance(_clip_vectors(real_frames), real.groups, _clip_vectors(ref_frames["mfcc"]).std(0))
+        "mfcc": within_group_distance(
+            _clip_vectors(real_frames["mfcc"]), real.groups, _clip_vectors(ref_frames["mfcc"]).std(0)
+        )
     }
     train_metrics = None
     if engine.name == "symbolic":
@@ -197,9 +204,8 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
         )
         from moodtune.midi.render import FluidSynthRenderer
 
-        renderer = FluidSynthRenderer(None, sr)
-        trivial = random_notes_set(generated, real.pieces, cfg.seconds, renderer.render, sr, cfg.seed)
-        renderer.close()
+        with FluidSynthRenderer(None, sr) as renderer:
+            trivial = random_notes_set(generated, real.pieces, cfg.seconds, renderer.render, sr, cfg.seed)
     else:
         say("building the trivial baseline (noise shaped like music)")
         trivial = shaped_noise_set(generated, reference, cfg.seed)
@@ -207,7 +213,8 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
     rows, per_piece = [], {}
     for s in (generated, real, trivial):
         say(f"scoring {s.name}")
-        row, measured, per_piece[s.name] = score_set(s, mood, embeddings, ref_frames, real_spread, train_metrics)
+        frames = real_frames if s is real else embed_set(s, embeddings)
+        row, measured, per_piece[s.name] = score_set(s, frames, mood, ref_frames, real_spread, train_metrics)
         row["set"] = f"{engine.name}: generated" if s is generated else s.name
         rows.append(row)
         plot_mood_scatter(s.asked, measured, out / f"mood_{_slug(s.name)}.png", f"{row['set']}: asked vs measured")
@@ -229,7 +236,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
         "engine": engine.name,
         "data": str(cfg.data),
         "config": asdict(cfg),
-        "mood_model": {"path": str(mood.path), **_mood_model_scores(mood)},
+        "mood_model": {"path": str(mood.path), **{k: v for k, v in mood.results.items() if k.startswith("test_")}},
         "rows": rows,
         "reconstruction": recon,
         "trajectory": trajectory,
@@ -243,15 +250,6 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_")
-
-
-def _mood_model_scores(mood: MoodModel) -> dict[str, Any]:
-    import json
-
-    if mood.path is None:
-        return {}
-    results = json.loads((Path(mood.path) / "config.json").read_text()).get("results", {})
-    return {k: v for k, v in results.items() if k.startswith("test_")}
 
 
 def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:

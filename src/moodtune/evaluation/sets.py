@@ -17,10 +17,8 @@ from moodtune.audio.vocoder import GriffinLimVocoder
 from moodtune.engines.base import Engine, Request
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.symbolic_metrics import GridPiece, piece_from_midi, read_piece
-from moodtune.mood import Mood, quadrant_name
+from moodtune.mood import QUADRANT_MOODS, Mood, quadrant_name
 from moodtune.progress import progress_bar
-
-QUADRANT_MOODS = ("happy", "angry", "sad", "calm")
 
 
 @dataclass

@@ -14,9 +14,7 @@ from moodtune.engines.base import Request, load_engine
 from moodtune.engines.symbolic import SymbolicEngine
 from moodtune.midi.analysis import estimate_key
 from moodtune.midi.tokens import NoteEvent
-from moodtune.mood import Mood
-
-QUADRANT_MOODS = ("happy", "angry", "sad", "calm")
+from moodtune.mood import QUADRANT_MOODS, Mood
 
 
 @dataclass(frozen=True)

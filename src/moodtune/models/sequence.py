@@ -25,10 +25,11 @@ class SequenceModelConfig:
 
     @classmethod
     def preset(cls, name: str, **overrides: object) -> SequenceModelConfig:
-        """``debug`` (tests) or ``small`` (the demo)."""
+        """``debug`` (tests), ``small`` (the demo) or ``base``."""
         presets: dict[str, dict[str, object]] = {
             "debug": {"hidden": 32, "layers": 1, "noise_dim": 4, "mood_dim": 4, "style_dim": 2, "disc_hidden": 16},
             "small": {},
+            "base": {"hidden": 512, "disc_hidden": 256},
         }
         if name not in presets:
             raise ValueError(f"unknown size {name!r}; choose one of {', '.join(presets)}")

@@ -20,12 +20,11 @@ from torch.utils.data import DataLoader, Dataset
 
 from moodtune.audio.io import AudioReadError, load_audio
 from moodtune.data.manifest import read_manifest
-from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
 from moodtune.fsutil import atomic_path, write_json_atomic
-from moodtune.models.conditioning import mood_vector
+from moodtune.models.conditioning import UNKNOWN_STYLE, mood_vector
 from moodtune.models.sequence import LatentSequenceModel, SequenceModelConfig
 from moodtune.progress import progress_bar
 from moodtune.training.sequence_module import SequenceModule
@@ -92,7 +91,7 @@ def track_latents(
             picked = clips.iloc[idx]
             mood = torch.tensor([mood_vector(v, a) for v, a in zip(picked["valence"], picked["arousal"], strict=True)])
             style_name = str(clips["style"].iloc[0])
-            style = styles.index(style_name) if style_name in styles else 0
+            style = styles.index(style_name) if style_name in styles[1:] else UNKNOWN_STYLE
             z = vae.encode_slices(slices, mood, torch.full((len(slices),), style, dtype=torch.long)).cpu()
             tracks.append(LatentTrack(z, mood, style))
     return tracks
@@ -135,15 +134,15 @@ def train_sequence(cfg: SequenceTrainConfig, resume: bool = False, progress: boo
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     vae = SpectrogramEngine.from_checkpoint(cfg.vae)
     manifest = read_manifest(cfg.data)
-    styles = vae.styles if vae.styles else style_vocabulary(manifest)
+    styles = vae.styles  # the VAE's conditioning vocabulary, which the latents were encoded with
     out.mkdir(parents=True, exist_ok=True)
     latents_file = out / "latents.pt"
-    if latents_file.is_file():
-        data = torch.load(latents_file, weights_only=False)
+    if resume and latents_file.is_file():  # a fresh run re-encodes: --vae or the data may have changed
+        data = {s: [LatentTrack(**t) for t in tracks] for s, tracks in torch.load(latents_file).items()}
     else:
         data = {s: track_latents(vae, manifest, styles, s, progress) for s in ("train", "val")}
         with atomic_path(latents_file) as tmp:
-            torch.save(data, tmp)
+            torch.save({s: [asdict(t) for t in tracks] for s, tracks in data.items()}, tmp)
     train_tracks = data["train"]
     if not train_tracks:
         raise MoodtuneError(f"{cfg.data}: no readable training tracks")
