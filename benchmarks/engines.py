@@ -1,7 +1,7 @@
 """Per-engine speed and memory: training throughput and achieved GFLOP/s (against a dense matmul peak
 measured in the same run), generation real-time factor at 30 s, and peak memory.
 
-Each measurement runs in a fresh spawned process, so its peak resident memory (``ru_maxrss``) is its own.
+Each measurement runs in a fresh spawned process, so its peak resident memory (``VmHWM``) is its own.
 Engines load from trained run folders when they exist (``--runs``, e.g. the demo's), else from freshly
 initialised models of the same size: speed does not depend on the weights, except the symbolic engine,
 whose time depends on how many tokens a second of music takes.
@@ -167,13 +167,27 @@ TASKS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    Linux's ``VmHWM`` belongs to the current address space, so it starts afresh at exec; ``ru_maxrss``
+    would carry over the parent's peak into a spawned child (it survives fork + exec).
+    """
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _child(task: str, kwargs: dict[str, Any], threads: int, queue: mp.Queue) -> None:
     torch.set_num_threads(threads)
     try:
         out = TASKS[task](**kwargs)
         if kwargs.get("device", "cpu").startswith("cuda"):
             out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        out["peak_rss_mb"] = peak_rss_mb()
         queue.put(out)
     except Exception as exc:  # reported in the table, not fatal to the benchmark
         queue.put({"error": f"{type(exc).__name__}: {exc}"})
