@@ -70,13 +70,16 @@ def generate_to_file(
         return write_symbolic_outputs(result, out, engine.name)
     write_wav(out, result.audio, result.sr)
     written = {"wav": str(out), "seconds": round(len(result.audio) / result.sr, 3)}
-    if plot and result.mel is not None:
-        from moodtune.viz.plots import plot_spectrogram
+    if plot:
+        from moodtune.viz.plots import plot_spectrogram, plot_waveforms
 
         what = str(request.mood.nearest_name()) if request.mood else "trajectory"
-        written["png"] = str(
-            plot_spectrogram(result.mel, out.with_suffix(".png"), f"{engine.name}: {what} ({out.name})", result.sr)
-        )
+        title = f"{engine.name}: {what} ({out.name})"
+        png = out.with_suffix(".png")
+        if result.mel is not None:
+            written["png"] = str(plot_spectrogram(result.mel, png, title, result.sr))
+        else:
+            written["png"] = str(plot_waveforms([(what, result.audio)], result.sr, png, title))
     return written
 
 
@@ -145,6 +148,56 @@ def continue_file(
         "input_seconds": round(len(audio) / sr, 2),
         "seconds": round(len(result.audio) / sr, 2),
     }
+
+
+def write_mood_samples(
+    engine: Engine,
+    folder: str | os.PathLike[str],
+    seconds: float,
+    moods: tuple[str, ...] = ("happy", "sad", "angry", "calm"),
+    seed: int = 0,
+    wav: bool = True,
+) -> dict[str, Any]:
+    """One clip per named mood: ``FOLDER/<mood>.wav`` (with ``wav``) and their waveforms side by side in
+    ``FOLDER/moods.png``. Returns ``{mood: {"wav": path, "seconds": s}, "png": path}``."""
+    from moodtune.viz.plots import plot_waveforms
+
+    folder = Path(folder)
+    written: dict[str, Any] = {}
+    named = []
+    for name in moods:
+        result = engine.generate(Request(mood=Mood.named(name), seconds=seconds, seed=seed))
+        named.append((name, result.audio))
+        if wav:
+            written[name] = {"wav": str(write_wav(folder / f"{name}.wav", result.audio, result.sr)), "seconds": seconds}
+    title = f"{engine.name} engine: one clip per mood (seed {seed})"
+    written["png"] = str(plot_waveforms(named, result.sr, folder / "moods.png", title))
+    return written
+
+
+def vary_file(
+    engine: Engine,
+    audio_in: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    amount: float = 0.5,
+    seed: int = 0,
+    mood: Mood | None = None,
+    style: str | None = None,
+) -> dict[str, Any]:
+    """Encode -> perturb -> decode an audio file with the waveform engine; writes OUT.wav and OUT.png."""
+    from moodtune.engines.waveform import WaveformEngine
+    from moodtune.viz.plots import plot_waveforms
+
+    if not isinstance(engine, WaveformEngine):
+        raise MoodtuneError(f"vary needs a waveform checkpoint, not {engine.name!r}")
+    audio, sr = load_audio(audio_in, sr=engine.sr)
+    v, a = (mood.valence, mood.arousal) if mood is not None else (None, None)
+    varied = engine.vary(audio, amount, seed, v, a, style)
+    out = Path(out)
+    write_wav(out, varied, sr)
+    named = [(f"input ({Path(audio_in).name}, at {sr} Hz)", audio), (f"varied, amount {amount:g}", varied)]
+    png = plot_waveforms(named, sr, out.with_suffix(".png"), f"waveform engine: vary ({out.name})")
+    return {"wav": str(out), "png": str(png), "seconds": round(len(varied) / sr, 3), "sr": sr}
 
 
 def open_engine(checkpoint: str | os.PathLike[str], device: str = "cpu") -> Engine:

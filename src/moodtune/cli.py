@@ -201,15 +201,20 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "engine",
-        choices=["spectrogram", "symbolic", "sequence", "mood"],
-        help="model family; 'sequence' needs --vae (a spectrogram run); 'mood' is the independent "
+        choices=["spectrogram", "symbolic", "sequence", "waveform", "latent", "mood"],
+        help="model family; 'sequence' needs --vae (a spectrogram run); 'latent' needs a codec: --vae (a "
+        "spectrogram run, offline) or --encodec (EnCodec weights); 'mood' is the independent "
         "valence/arousal regressor that evaluate and analyze use",
     )
     p.add_argument("--data", required=True, help="prepared dataset folder")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--epochs", type=_positive_int, default=30, help="maximum epochs (default %(default)s)")
     p.add_argument("--max-minutes", type=float, help="stop after this much training time")
-    p.add_argument("--latent-dim", type=_positive_int, default=100, help="spectrogram: latent size (2 can be plotted)")
+    p.add_argument(
+        "--latent-dim",
+        type=_positive_int,
+        help="latent size (default: spectrogram 100, waveform 2 as in the seed, latent 32)",
+    )
     p.add_argument(
         "--tokens", choices=["timed", "notes"], default="timed", help="symbolic: token format (default timed)"
     )
@@ -219,12 +224,31 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--loss", choices=["gan", "l2"], default="gan", help="sequence: L2 + adversarial (gan) or L2 only (default gan)"
     )
     p.add_argument("--steps", type=_positive_int, default=6, help="sequence: latents per training window (default 6)")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="batch size (default %(default)s)")
+    p.add_argument("--sample-rate", type=_positive_int, default=3000, help="waveform: audio rate in Hz (default 3000)")
+    p.add_argument(
+        "--clip-seconds",
+        type=float,
+        help="waveform: window length (default 30, i.e. 90 001 samples at 3 kHz); latent: clip length (default 5)",
+    )
+    p.add_argument(
+        "--spectral-weight",
+        type=float,
+        default=0.01,
+        help="waveform: weight of the multi-resolution STFT term per sample; 0 = the seed's plain ELBO "
+        "(default %(default)s)",
+    )
+    p.add_argument(
+        "--encodec", help="latent: EnCodec weights (a local folder, or a hub id such as facebook/encodec_24khz)"
+    )
+    p.add_argument("--bandwidth", type=float, default=6.0, help="latent with --encodec: kbps (default %(default)s)")
+    p.add_argument("--batch-size", type=_positive_int, help="batch size (default 32; waveform 8)")
     p.add_argument(
         "--size", choices=["debug", "small", "base"], default="small", help="network width (default %(default)s)"
     )
     p.add_argument("--lr", type=float, help="learning rate (default: Adam 1e-3 spectrogram, Adamax 2e-3 symbolic)")
-    p.add_argument("--beta", type=float, default=0.01, help="KL weight after warm-up (default %(default)s)")
+    p.add_argument(
+        "--beta", type=float, help="KL weight after warm-up (default: spectrogram and latent 0.01, waveform 1)"
+    )
     p.add_argument(
         "--accelerator", choices=["auto", "cpu", "gpu"], default="auto", help="where to train (default %(default)s)"
     )
@@ -243,7 +267,7 @@ def _common_train_fields(args: argparse.Namespace) -> dict[str, object]:
         "epochs": args.epochs,
         "max_minutes": args.max_minutes,
         "size": args.size,
-        "batch_size": args.batch_size,
+        "batch_size": args.batch_size or 32,
         "accelerator": args.accelerator,
         "devices": args.devices,
         "seed": args.seed,
@@ -257,13 +281,17 @@ def _cmd_train(args: argparse.Namespace, console: Console) -> int:
         return _train_mood(args, console)
     if args.engine == "sequence":
         return _train_sequence(args, console)
+    if args.engine == "waveform":
+        return _train_waveform(args, console)
+    if args.engine == "latent":
+        return _train_latent(args, console)
     from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
 
     cfg = SpectrogramTrainConfig(
         **_common_train_fields(args),
-        latent_dim=args.latent_dim,
+        latent_dim=args.latent_dim or 100,
         lr=args.lr or 1e-3,
-        beta=args.beta,
+        beta=0.01 if args.beta is None else args.beta,
     )
     results = train_spectrogram(cfg, resume=args.resume, progress=not args.quiet)
     console.print(
@@ -314,6 +342,81 @@ def _train_sequence(args: argparse.Namespace, console: Console) -> int:
         f"({r['epochs']} epochs); free-running validation L2 {r['best_val_free_l2']:.4f}"
     )
     console.print(f"checkpoint: {args.out}")
+    return 0
+
+
+def _train_waveform(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.training.waveform import WaveformTrainConfig, train_waveform
+
+    cfg = WaveformTrainConfig(
+        **{**_common_train_fields(args), "batch_size": args.batch_size or 8},
+        sr=args.sample_rate,
+        seconds=args.clip_seconds or 30.0,
+        latent_dim=args.latent_dim or 2,
+        lr=args.lr or 3e-4,
+        beta=1.0 if args.beta is None else args.beta,
+        spectral_weight=args.spectral_weight,
+    )
+    r = train_waveform(cfg, resume=args.resume, progress=not args.quiet)
+    console.print(
+        f"trained waveform ({cfg.sr} Hz, {cfg.seconds:g} s windows, latent {cfg.latent_dim}) on {r['train_windows']} "
+        f"windows in {r['train_minutes']} min ({r['epochs']} epochs); held-out MR-STFT spectral convergence "
+        f"{r.get('heldout_mrstft_sc')}, log-magnitude L1 {r.get('heldout_mrstft_logmag')}"
+    )
+    console.print(f"checkpoint: {args.out}  plots: {args.out}/plots (training.gif: one waveform grid per epoch)")
+    return 0
+
+
+def _train_latent(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.training.latent import LatentTrainConfig, train_latent
+
+    if bool(args.vae) == bool(args.encodec):
+        raise MoodtuneError("train latent needs one codec: --vae RUN (a spectrogram run) or --encodec DIR_OR_HUB_ID")
+    codec = {"kind": "encodec", "path": args.encodec, "bandwidth": args.bandwidth} if args.encodec else None
+    cfg = LatentTrainConfig(
+        **_common_train_fields(args),
+        codec=codec or {"kind": "spectrogram", "path": args.vae},
+        clip_seconds=args.clip_seconds or 5.0,
+        latent_dim=args.latent_dim or 32,
+        lr=args.lr or 1e-3,
+        beta=0.01 if args.beta is None else args.beta,
+    )
+    r = train_latent(cfg, resume=args.resume, progress=not args.quiet)
+    console.print(
+        f"trained latent over the {r['codec']} codec on {r['train_clips']} clips of {cfg.clip_seconds:g} s in "
+        f"{r['train_minutes']} min ({r['epochs']} epochs); held-out latent MSE {r.get('heldout_latent_mse')}, "
+        f"codec-only MR-STFT log-magnitude {r.get('heldout_codec_mrstft_logmag')}, "
+        f"through the VAE {r.get('heldout_vae_mrstft_logmag')}"
+    )
+    console.print(f"checkpoint: {args.out}  plots: {args.out}/plots  samples: {args.out}/samples")
+    return 0
+
+
+def _add_vary(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "vary",
+        help="make a variation of an audio file with the waveform engine",
+        description="Encode IN.wav window by window with a waveform checkpoint, move each latent by --amount times "
+        "the spread of the training latents (0 = plain reconstruction), decode, and write OUT.wav (at the model's "
+        "sample rate) with a waveform plot OUT.png of input and variation.",
+    )
+    p.add_argument("input", help="audio file (wav, mp3, ogg, flac)")
+    p.add_argument("--checkpoint", required=True, help="waveform run folder")
+    p.add_argument("--amount", type=float, default=0.5, help="how far to move in latent space (default %(default)s)")
+    p.add_argument("--mood", help="condition encoder and decoder on this mood (default: unknown)")
+    p.add_argument("--style", help="style known to the model (default: unknown)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    p.add_argument("--out", required=True, help="output WAV")
+    p.set_defaults(func=_cmd_vary)
+
+
+def _cmd_vary(args: argparse.Namespace, console: Console) -> int:
+    from moodtune.api import open_engine, vary_file
+    from moodtune.mood import Mood
+
+    mood = Mood.parse(args.mood) if args.mood else None
+    written = vary_file(open_engine(args.checkpoint), args.input, args.out, args.amount, args.seed, mood, args.style)
+    console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
     return 0
 
 
@@ -600,6 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_interpolate(sub)
     _add_reconstruct(sub)
     _add_continue(sub)
+    _add_vary(sub)
     _add_evaluate(sub)
     _add_analyze(sub)
     _add_demo(sub)

@@ -103,4 +103,12 @@ def load_engine(path: str | os.PathLike[str], device: str = "cpu") -> Engine:
         from moodtune.engines.sequence import SequenceEngine
 
         return SequenceEngine.from_checkpoint(path, device)
+    if name == "waveform":
+        from moodtune.engines.waveform import WaveformEngine
+
+        return WaveformEngine.from_checkpoint(path, device)
+    if name == "latent":
+        from moodtune.engines.latent import LatentEngine
+
+        return LatentEngine.from_checkpoint(path, device)
     raise MoodtuneError(f"{path}: unknown engine {name!r}")

@@ -20,6 +20,7 @@ from moodtune.audio.io import peak_gain
 from moodtune.audio.vocoder import GriffinLimVocoder
 from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
+from moodtune.engines.sampling import conditions, correlated_noise, label_tensors, window_layout
 from moodtune.models.latent_prior import MoodLatentPrior
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 
@@ -110,29 +111,15 @@ class SpectrogramEngine(Engine):
         """Vocabulary index of ``style`` (None -> unknown)."""
         return style_index(self.styles, style)
 
-    def _conditions(self, va: np.ndarray, style: int) -> tuple[torch.Tensor, torch.Tensor]:
-        mood = torch.tensor(
-            np.concatenate([va, np.ones((len(va), 1))], axis=1), dtype=torch.float32, device=self.device
-        )
-        return mood, torch.full((len(va),), style, dtype=torch.long, device=self.device)
-
     @torch.no_grad()
     def generate_mel(self, request: Request) -> torch.Tensor:
         """Scaled log-mel ``[n_mels, frames]`` covering ``request.seconds``."""
         c, f = self.mel_config, self.slice_frames
         total = c.frames(round(request.seconds * c.sr))
-        hop = f - self.overlap
-        n = max(1, math.ceil((total - self.overlap) / hop))
-        centres = (np.arange(n) * hop + f / 2) * c.hop_length / c.sr
-        mood, style = self._conditions(request.mood_at(centres), self.style_index(request.style))
+        n, centres = window_layout(total, f, self.overlap, c.sr / c.hop_length)
+        mood, style = conditions(request.mood_at(centres), self.style_index(request.style), self.device)
         gen = torch.Generator().manual_seed(request.seed)
-        eps = torch.randn(n, self.model.config.latent_dim, generator=gen)
-        noise = torch.empty_like(eps)
-        noise[0] = eps[0]
-        rho = self.continuity
-        for i in range(1, n):
-            noise[i] = rho * noise[i - 1] + math.sqrt(1 - rho**2) * eps[i]
-        noise = noise.to(self.device)
+        noise = correlated_noise(n, self.model.config.latent_dim, self.continuity, gen).to(self.device)
         if self.prior is not None:
             z = self.prior.sample(mood, noise, request.temperature)
         else:
@@ -159,10 +146,7 @@ class SpectrogramEngine(Engine):
     def _mood_tensor(
         self, n: int, valence: float | None, arousal: float | None, style: str | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        known = valence is not None and arousal is not None
-        row = [valence, arousal, 1.0] if known else [0.0, 0.0, 0.0]
-        mood = torch.tensor([row] * n, dtype=torch.float32, device=self.device)
-        return mood, torch.full((n,), self.style_index(style), dtype=torch.long, device=self.device)
+        return label_tensors(n, valence, arousal, self.style_index(style), self.device)
 
     def _encode(
         self, mel: torch.Tensor, valence: float | None, arousal: float | None, style: str | None

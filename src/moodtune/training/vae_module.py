@@ -1,4 +1,9 @@
-"""LightningModule around :class:`SpectrogramVAE`: reconstruction + beta * KL with KL warm-up."""
+"""LightningModules around the VAEs: reconstruction + beta * KL with KL warm-up.
+
+:class:`VAEModule` holds any plain ``nn.Module`` VAE in ``self.model`` (``forward(x, mood, style) ->
+(recon, mu, logvar)``); subclasses build the model from its config dict (so Lightning checkpoints
+can rebuild it) and may add terms to the reconstruction loss.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any
 import lightning as L
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 
@@ -14,13 +20,16 @@ from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 ACTIVE_UNIT_THRESHOLD = 0.01
 
 
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of KL(q(z|x) || N(0, I)), summed over latents: ``[B, D]`` -> scalar."""
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(dim=1).mean()
+
+
 def vae_losses(
     x: torch.Tensor, recon: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-sample means of ``(reconstruction, KL)``: squared error summed over pixels, KL summed over latents."""
-    rec = F.mse_loss(recon, x, reduction="sum") / x.shape[0]
-    kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(dim=1).mean()
-    return rec, kl
+    return F.mse_loss(recon, x, reduction="sum") / x.shape[0], kl_divergence(mu, logvar)
 
 
 def active_units(mu: torch.Tensor) -> int:
@@ -30,15 +39,16 @@ def active_units(mu: torch.Tensor) -> int:
     return int((mu.var(dim=0) > ACTIVE_UNIT_THRESHOLD).sum())
 
 
-class SpectrogramVAEModule(L.LightningModule):
-    """Training wrapper; the model itself stays a plain ``nn.Module`` in ``self.model``."""
+class VAEModule(L.LightningModule):
+    """Training wrapper; the model itself stays a plain ``nn.Module`` in ``self.model``.
 
-    def __init__(
-        self, model_config: dict[str, Any], lr: float = 1e-3, beta: float = 1.0, kl_warmup_steps: int = 500
-    ) -> None:
+    Logs ``loss`` (reconstruction + weighted KL), ``recon``, ``kl``, ``neg_elbo`` (reconstruction + KL:
+    the negative ELBO of a unit-variance-halved Gaussian decoder, up to a constant) and active units.
+    """
+
+    def __init__(self, model: nn.Module, lr: float, beta: float, kl_warmup_steps: int) -> None:
         super().__init__()
-        self.save_hyperparameters()
-        self.model = SpectrogramVAE(SpectrogramVAEConfig.from_dict(model_config))
+        self.model = model
         self.lr, self.beta, self.kl_warmup_steps = lr, beta, kl_warmup_steps
 
     def kl_weight(self) -> float:
@@ -47,16 +57,29 @@ class SpectrogramVAEModule(L.LightningModule):
             return self.beta
         return self.beta * min(1.0, self.global_step / self.kl_warmup_steps)
 
+    def reconstruction_terms(self, x: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Named terms whose sum is the reconstruction loss; ``recon`` (squared error) must be among them."""
+        return {"recon": F.mse_loss(recon, x, reduction="sum") / x.shape[0]}
+
+    def extra_metrics(self, x: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Named values logged per epoch but not part of the loss."""
+        return {}
+
     def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
         recon, mu, logvar = self.model(batch["x"], batch["mood"], batch["style"])
-        rec, kl = vae_losses(batch["x"], recon, mu, logvar)
+        terms = self.reconstruction_terms(batch["x"], recon)
+        kl = kl_divergence(mu, logvar)
         weight = self.kl_weight() if stage == "train" else self.beta
-        loss = rec + weight * kl
+        loss = sum(terms.values()) + weight * kl
         n = batch["x"].shape[0]
         on_step = stage == "train"
         self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=n, on_step=on_step, on_epoch=True)
-        self.log(f"{stage}/recon", rec, batch_size=n, on_step=on_step, on_epoch=True)
+        for name, value in terms.items():
+            self.log(f"{stage}/{name}", value, batch_size=n, on_step=on_step, on_epoch=True)
         self.log(f"{stage}/kl", kl, batch_size=n, on_step=on_step, on_epoch=True)
+        for name, value in self.extra_metrics(batch["x"], recon.detach()).items():
+            self.log(f"{stage}/{name}", value, batch_size=n, on_step=False, on_epoch=True)
+        self.log(f"{stage}/neg_elbo", terms["recon"] + kl, batch_size=n, on_step=False, on_epoch=True)
         self.log(f"{stage}/active_units", float(active_units(mu)), batch_size=n, on_step=False, on_epoch=True)
         if stage == "train":
             self.log("train/kl_weight", weight, batch_size=n, on_step=True, on_epoch=False)
@@ -70,3 +93,13 @@ class SpectrogramVAEModule(L.LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.model.parameters(), lr=self.lr)
+
+
+class SpectrogramVAEModule(VAEModule):
+    """The spectrogram VAE: squared error over the scaled log-mel + beta * KL."""
+
+    def __init__(
+        self, model_config: dict[str, Any], lr: float = 1e-3, beta: float = 1.0, kl_warmup_steps: int = 500
+    ) -> None:
+        super().__init__(SpectrogramVAE(SpectrogramVAEConfig.from_dict(model_config)), lr, beta, kl_warmup_steps)
+        self.save_hyperparameters()

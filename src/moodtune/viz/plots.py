@@ -237,3 +237,54 @@ def plot_distributions(groups: dict[str, dict[str, Sequence[float]]], path: str 
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _waveform_axes(ax: plt.Axes, audio: np.ndarray, sr: int, title: str) -> None:
+    t = np.arange(len(audio)) / sr
+    ax.plot(t, audio, linewidth=0.4, color="tab:blue")
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlim(0, max(t[-1] if len(t) else 0, 1e-3))
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=7)
+
+
+def plot_waveform_grid(
+    audio: np.ndarray, sr: int, row_labels: Sequence[str], path: str | os.PathLike[str], title: str
+) -> Path:
+    """A grid of waveforms ``audio [rows, cols, T]``; each row is labelled (e.g. by the mood asked for)."""
+    rows, cols = audio.shape[:2]
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 1.6 * rows), sharex=True, sharey=True, squeeze=False)
+    for r in range(rows):
+        for c in range(cols):
+            _waveform_axes(axes[r, c], audio[r, c], sr, f"{row_labels[r]} #{c + 1}")
+    for ax in axes[-1]:
+        ax.set_xlabel("seconds", fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_waveforms(named: Sequence[tuple[str, np.ndarray]], sr: int, path: str | os.PathLike[str], title: str) -> Path:
+    """Waveforms one above the other, sharing the time axis (e.g. one generated clip per mood)."""
+    fig, axes = plt.subplots(len(named), 1, figsize=(10, 1.6 * len(named)), sharex=True, squeeze=False)
+    for ax, (label, audio) in zip(axes[:, 0], named, strict=True):
+        _waveform_axes(ax, audio, sr, label)
+    axes[-1, 0].set_xlabel("seconds")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def frames_to_gif(frames: Sequence[Path], path: str | os.PathLike[str], ms_per_frame: int = 600) -> Path | None:
+    """Join PNG frames (e.g. one per epoch) into a looping GIF; None when there are no frames."""
+    from PIL import Image
+
+    if not frames:
+        return None
+    images = [Image.open(f).convert("RGB") for f in frames]
+    size = images[0].size
+    images = [im if im.size == size else im.resize(size) for im in images]
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=ms_per_frame, loop=0)
+    return path
