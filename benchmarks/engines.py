@@ -20,6 +20,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 GENERATE_SECONDS = 30.0
+BATCH = {"spectrogram": 32, "symbolic": 64, "waveform": 8, "latent": 32}
 
 
 def matmul_peak_gflops(device: str = "cpu", n: int = 2048, repeat: int = 5) -> float:
@@ -118,6 +119,59 @@ def train_symbolic(device: str, size: str) -> dict[str, Any]:
     return {**_training_figures(model, step, batch, steps, device), "unit": "sequences of 40 tokens"}
 
 
+def train_waveform(device: str, size: str) -> dict[str, Any]:
+    from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
+    from moodtune.training.vae_module import vae_losses
+    from moodtune.training.waveform import multi_resolution_stft_loss, stft_fft_sizes
+
+    batch = 8
+    config = WaveformVAEConfig.preset(size, sr=16000, seconds=4.0, latent_dim=64, n_styles=6)
+    x = (torch.rand(batch, 1, config.samples, device=device) - 0.5) * 0.2
+    mood, style = torch.rand(batch, 3, device=device), torch.zeros(batch, dtype=torch.long, device=device)
+    model = WaveformVAE(config).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    sizes = stft_fft_sizes(config.sr)
+
+    def step() -> None:
+        opt.zero_grad()
+        recon, mu, logvar = model(x, mood, style)
+        rec, kl = vae_losses(x, recon, mu, logvar)
+        (rec + kl + 0.01 * config.samples * multi_resolution_stft_loss(x, recon, sizes)).backward()
+        opt.step()
+
+    return {**_training_figures(model, step, batch, 1, device), "unit": "4 s windows at 16 kHz"}
+
+
+def train_latent(device: str, size: str) -> dict[str, Any]:
+    from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
+    from moodtune.training.vae_module import vae_losses
+
+    batch = 32
+    config = LatentVAEConfig.preset(size, codec_dim=128, frames=375, n_styles=6)  # 5 s of EnCodec 24 kHz latents
+    x = torch.randn(batch, config.codec_dim, config.frames, device=device)
+    mood, style = torch.rand(batch, 3, device=device), torch.zeros(batch, dtype=torch.long, device=device)
+    model = LatentVAE(config).to(device)
+    opt = torch.optim.Adam(model.parameters())
+
+    def step() -> None:
+        opt.zero_grad()
+        recon, mu, logvar = model(x, mood, style)
+        rec, kl = vae_losses(model.standardise(x), recon, mu, logvar)
+        (rec + 0.1 * kl).backward()
+        opt.step()
+
+    return {**_training_figures(model, step, batch, 1, device), "unit": "5 s clips of EnCodec-sized latents"}
+
+
+def _untrained_spectrogram(size: str, device: str) -> Any:
+    from moodtune.audio.features import MelConfig
+    from moodtune.engines.spectrogram import SpectrogramEngine
+    from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
+
+    model = SpectrogramVAE(SpectrogramVAEConfig.preset(size, n_styles=1))
+    return SpectrogramEngine(model, MelConfig(), ["<unknown>"], device)
+
+
 def _engine(kind: str, runs: str | None, size: str, device: str) -> tuple[Any, str]:
     """A trained engine from ``runs/kind`` when there is one, else a freshly initialised one."""
     from moodtune.engines.base import load_engine
@@ -125,12 +179,29 @@ def _engine(kind: str, runs: str | None, size: str, device: str) -> tuple[Any, s
     if runs and (Path(runs) / kind / "model.safetensors").is_file():
         return load_engine(Path(runs) / kind, device), f"trained ({Path(runs) / kind})"
     if kind == "spectrogram":
-        from moodtune.audio.features import MelConfig
-        from moodtune.engines.spectrogram import SpectrogramEngine
-        from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
+        return _untrained_spectrogram(size, device), f"untrained {size}"
+    if kind == "sequence":
+        from moodtune.engines.sequence import SequenceEngine
+        from moodtune.models.sequence import LatentSequenceModel, SequenceModelConfig
 
-        model = SpectrogramVAE(SpectrogramVAEConfig.preset(size, n_styles=1))
-        return SpectrogramEngine(model, MelConfig(), ["<unknown>"], device), f"untrained {size}"
+        vae = _untrained_spectrogram(size, device)
+        dim = vae.model.config.latent_dim
+        model = LatentSequenceModel(SequenceModelConfig.preset(size, latent_dim=dim, n_styles=1))
+        return SequenceEngine(model, vae, torch.zeros(dim), torch.ones(dim), ["<unknown>"], device), f"untrained {size}"
+    if kind == "waveform":
+        from moodtune.engines.waveform import WaveformEngine
+        from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
+
+        config = WaveformVAEConfig.preset(size, sr=16000, seconds=4.0, latent_dim=64)
+        return WaveformEngine(WaveformVAE(config), ["<unknown>"], device=device), f"untrained {size}, 16 kHz"
+    if kind == "latent":
+        from moodtune.engines.codecs import SpectrogramCodec
+        from moodtune.engines.latent import LatentEngine
+        from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
+
+        codec = SpectrogramCodec(_untrained_spectrogram(size, device))
+        model = LatentVAE(LatentVAEConfig.preset(size, codec_dim=codec.dim, frames=codec.frames(5.0)))
+        return LatentEngine(model, codec, ["<unknown>"], 5.0, device=device), f"untrained {size}, spectrogram codec"
     if kind == "symbolic":
         from moodtune.engines.symbolic import SymbolicEngine
         from moodtune.midi.tokens import TimedTokenizer
@@ -163,6 +234,8 @@ def generate(device: str, kind: str, runs: str | None, size: str) -> dict[str, A
 TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "train_spectrogram": train_spectrogram,
     "train_symbolic": train_symbolic,
+    "train_waveform": train_waveform,
+    "train_latent": train_latent,
     "generate": generate,
 }
 
@@ -216,7 +289,13 @@ def bench_engines(runs: str | None, devices: list[str]) -> list[tuple[str, str]]
     for device in devices:
         peak = matmul_peak_gflops(device)
         rows.append((f"[{device}] dense float32 matmul 2048x2048 (peak reference)", f"{peak:.1f} GFLOP/s"))
-        for task, size in (("train_spectrogram", "small"), ("train_spectrogram", "base"), ("train_symbolic", "small")):
+        for task, size in (
+            ("train_spectrogram", "small"),
+            ("train_spectrogram", "base"),
+            ("train_symbolic", "small"),
+            ("train_waveform", "small"),
+            ("train_latent", "small"),
+        ):
             engine = task.removeprefix("train_")
             r = run_isolated(task, threads, device=device, size=size)
             if "error" in r:
@@ -224,12 +303,12 @@ def bench_engines(runs: str | None, devices: list[str]) -> list[tuple[str, str]]
                 continue
             rows.append(
                 (
-                    f"[{device}] {engine} ({size}) training, batch {64 if engine == 'symbolic' else 32}",
+                    f"[{device}] {engine} ({size}) training, batch {BATCH[engine]}",
                     f"{r['samples_per_s']:.0f} {r['unit']}/s, {r['gflops']:.1f} GFLOP/s "
                     f"(**{100 * r['gflops'] / peak:.0f}%** of the matmul peak), {_memory(r)}",
                 )
             )
-        for kind in ("spectrogram", "symbolic"):
+        for kind in ("spectrogram", "symbolic", "sequence", "waveform", "latent"):
             r = run_isolated("generate", threads, device=device, kind=kind, runs=runs, size="small")
             if "error" in r:
                 rows.append((f"[{device}] {kind} engine generation", f"failed: {r['error']}"))

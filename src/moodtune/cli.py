@@ -103,10 +103,11 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="the main job on the built-in corpus",
         description=(
-            "Build the built-in mood corpus; train a small spectrogram model and a small symbolic model for a "
-            "few minutes; write happy / sad / angry / calm audio with spectrogram PNGs, and MIDI with rendered "
-            "audio, engraved scores and piano rolls; train the independent mood model and print the mood it "
-            "measures in each generated file. A second run reuses the corpus and the models."
+            "Build the built-in mood corpus; train small spectrogram, symbolic, sequence, waveform and latent "
+            "models for a few minutes each; write happy / sad / angry / calm audio with spectrogram or waveform "
+            "PNGs, MIDI with rendered audio, engraved scores and piano rolls, a 30 s sad -> happy piece and a "
+            "continuation; train the independent mood model and print the mood it measures in each generated "
+            "file. A second run reuses the corpus and the models."
         ),
     )
     p.add_argument("--out", default="runs/demo", help="output folder (default %(default)s)")
@@ -115,6 +116,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=3.0, help="spectrogram training budget (default %(default)s)")
     p.add_argument("--symbolic-minutes", type=float, default=2.0, help="symbolic training budget (default %(default)s)")
     p.add_argument("--sequence-minutes", type=float, default=1.5, help="sequence training budget (default %(default)s)")
+    p.add_argument("--waveform-minutes", type=float, default=2.0, help="waveform training budget (default %(default)s)")
+    p.add_argument("--latent-minutes", type=float, default=1.5, help="latent training budget (default %(default)s)")
     p.add_argument("--seconds", type=float, default=20.0, help="length of each generated clip (default %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_demo)
@@ -136,6 +139,8 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
         seconds=args.seconds,
         symbolic_minutes=args.symbolic_minutes,
         sequence_minutes=args.sequence_minutes,
+        waveform_minutes=args.waveform_minutes,
+        latent_minutes=args.latent_minutes,
         progress=not args.quiet,
         say=lambda line: console.rule(f"[bold]{line}"),
         warn=lambda line: err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True),
@@ -186,6 +191,30 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
     )
     for name, files in report["sequence_samples"].items():
         console.print(f"sequence engine, {name}: {files['wav']} (measured {measured('sequence', name)})")
+    wave, lat = report["waveform"], report["latent"]
+    cfg = wave.get("config", {})
+    console.print(
+        f"waveform model ({cfg.get('sr')} Hz, {cfg.get('seconds')} s windows, latent {cfg.get('latent_dim')}): "
+        f"trained {wave.get('train_minutes')} min ({wave.get('epochs')} epochs); held-out MR-STFT log-magnitude "
+        f"{wave.get('heldout_mrstft_logmag')}"
+    )
+    console.print(
+        f"latent model over the {lat.get('codec')} codec: trained {lat.get('train_minutes')} min "
+        f"({lat.get('epochs')} epochs); held-out MR-STFT log-magnitude {lat.get('heldout_vae_mrstft_logmag')} "
+        f"(codec alone {lat.get('heldout_codec_mrstft_logmag')})"
+    )
+    table = Table(title="waveform and latent engines")
+    for col in ("mood", "waveform engine", "measured", "latent engine", "measured"):
+        table.add_column(col, overflow="fold")
+    for mood, files in report["waveform_samples"].items():
+        table.add_row(
+            mood,
+            files["wav"],
+            measured("waveform", mood),
+            report["latent_samples"][mood]["wav"],
+            measured("latent", mood),
+        )
+    console.print(table)
     return 0
 
 
@@ -551,6 +580,11 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mood-model", help="mood model run folder (default: DATA/mood-model, trained there on first use)")
     p.add_argument("--trajectory", default="sad:0,happy:30", help="mood curve to follow (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default %(default)s)")
+    p.add_argument(
+        "--clap",
+        help="also FAD with CLAP embeddings: a folder with a saved transformers ClapModel + ClapFeatureExtractor "
+        "(e.g. laion/clap-htsat-unfused), or that hub id when online",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_evaluate)
 
@@ -569,6 +603,7 @@ def _cmd_evaluate(args: argparse.Namespace, console: Console) -> int:
         mood_model=args.mood_model,
         trajectory=args.trajectory,
         seed=args.seed,
+        clap=args.clap,
     )
     evaluate(cfg, progress=not args.quiet, say=lambda line: console.print(f"[dim]{line}[/]"))
     console.print(Markdown((Path(args.out) / "report.md").read_text()))

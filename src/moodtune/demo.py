@@ -7,7 +7,9 @@
    piano roll per mood;
 4. train the sequence engine over the spectrogram model's latents (or load it) and write a 30 s
    sad -> happy piece and a 30 s continuation of a held-out builtin clip;
-5. train the independent mood model (or load it) and measure the mood of every generated WAV.
+5. train the waveform engine (raw-audio VAE) and write one WAV per mood plus their waveforms side by side;
+6. train the latent engine over the spectrogram model used as a codec and write one WAV per mood;
+7. train the independent mood model (or load it) and measure the mood of every generated WAV.
 """
 
 from __future__ import annotations
@@ -16,18 +18,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from moodtune.api import generate_to_file
+from moodtune.api import generate_to_file, write_mood_samples
 from moodtune.data.prepare import prepare
-from moodtune.engines.base import Request
+from moodtune.engines.base import Request, load_engine
 from moodtune.engines.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_checkpoint_config
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.engines.symbolic import SymbolicEngine
 from moodtune.mood import Mood
+from moodtune.training.latent import LatentTrainConfig, train_latent
 from moodtune.training.sequence import SequenceTrainConfig, train_sequence
 from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
 from moodtune.training.symbolic import SymbolicTrainConfig, train_symbolic
+from moodtune.training.waveform import WaveformTrainConfig, train_waveform
 
 DEMO_MOODS = ("happy", "sad", "angry", "calm")
+
+#: The demo's waveform configuration (the seed's is 3000 Hz, 30 s, latent 2; README compares the two).
+DEMO_WAVEFORM = {"sr": 16000, "seconds": 4.0, "latent_dim": 64}
 
 
 def run_demo(
@@ -38,16 +45,18 @@ def run_demo(
     seconds: float = 20.0,
     symbolic_minutes: float = 2.0,
     sequence_minutes: float = 1.5,
+    waveform_minutes: float = 2.0,
+    latent_minutes: float = 1.5,
     progress: bool = True,
     say: Callable[[str], None] = print,
     warn: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the demo into ``out``; returns what it made."""
-    say("[1/5] built-in mood corpus")
+    say("[1/7] built-in mood corpus")
     prepared = prepare("builtin", None, out / "data", limit=limit, workers=workers, progress=progress, warn=warn)
     report: dict[str, Any] = {"data": prepared}
     run = out / "spectrogram"
-    say("[2/5] spectrogram engine")
+    say("[2/7] spectrogram engine")
     report["spectrogram"] = _trained(
         run,
         lambda: train_spectrogram(
@@ -65,7 +74,7 @@ def run_demo(
         for name in DEMO_MOODS
     }
     sym = out / "symbolic"
-    say("[3/5] symbolic engine")
+    say("[3/7] symbolic engine")
     report["symbolic"] = _trained(
         sym,
         lambda: train_symbolic(
@@ -86,7 +95,7 @@ def run_demo(
         )
         for name in DEMO_MOODS
     }
-    say("[4/5] sequence engine: latent LSTM + GAN over the spectrogram model")
+    say("[4/7] sequence engine: latent LSTM + GAN over the spectrogram model")
     seq = out / "sequence"
     report["sequence"] = _trained(
         seq,
@@ -100,9 +109,54 @@ def run_demo(
         sequence_minutes,
     )
     report["sequence_samples"] = _sequence_samples(out, seq)
-    say("[5/5] mood model: measured valence/arousal of the generated audio")
+    say("[5/7] waveform engine: 1-D ResNet VAE on raw audio")
+    wave = out / "waveform"
+    report["waveform"] = _trained(
+        wave,
+        lambda: train_waveform(
+            WaveformTrainConfig(
+                data=str(out / "data"),
+                out=str(wave),
+                epochs=200,
+                max_minutes=waveform_minutes,
+                limit_train_batches=10,  # short epochs, so the per-epoch waveform grids show progress
+                limit_val_batches=4,
+                **DEMO_WAVEFORM,
+            ),
+            progress=progress,
+        ),
+        say,
+        waveform_minutes,
+    )
+    report["waveform_samples"] = _mood_files(wave, seconds)
+    say("[6/7] latent engine: emotional VAE over codec latents (the spectrogram model as codec)")
+    lat = out / "latent"
+    report["latent"] = _trained(
+        lat,
+        lambda: train_latent(
+            LatentTrainConfig(
+                data=str(out / "data"),
+                out=str(lat),
+                codec={"kind": "spectrogram", "path": str(run)},
+                epochs=300,
+                max_minutes=latent_minutes,
+            ),
+            progress=progress,
+        ),
+        say,
+        latent_minutes,
+    )
+    report["latent_samples"] = _mood_files(lat, seconds)
+    say("[7/7] mood model: measured valence/arousal of the generated audio")
     report["measured"] = _measure_samples(out, report, progress, say)
     return report
+
+
+def _mood_files(run: Path, seconds: float) -> dict[str, dict[str, Any]]:
+    """One WAV per demo mood in ``run/samples`` and their waveforms side by side in ``run/samples/moods.png``."""
+    written = write_mood_samples(load_engine(run), run / "samples", seconds, DEMO_MOODS)
+    png = written.pop("png")
+    return {name: {**files, "png": png} for name, files in written.items()}
 
 
 def _sequence_samples(out: Path, seq: Path) -> dict[str, dict[str, Any]]:
@@ -124,6 +178,10 @@ def _sequence_samples(out: Path, seq: Path) -> dict[str, dict[str, Any]]:
         seq / "samples" / "continuation.wav",
     )
     samples["continuation"]["of"] = str(clip["path"])
+    from moodtune.training.sequence import write_continuation_plot
+
+    png = write_continuation_plot(engine, clip.to_dict(), seq / "samples" / "continuation_vs_original.png")
+    samples["continuation"]["prediction_png"] = str(png)
     return samples
 
 
@@ -137,7 +195,7 @@ def _measure_samples(
     model = mood_model_for(str(out / "data"), None, progress, say)
     report["mood_model"] = model.results
     measured: dict[str, dict[str, Any]] = {}
-    for engine in ("spectrogram", "symbolic", "sequence"):
+    for engine in ("spectrogram", "symbolic", "sequence", "waveform", "latent"):
         for name, files in report[f"{engine}_samples"].items():
             audio, sr = load_audio(files["wav"], sr=model.sr)
             v, a = (float(x) for x in model.predict(audio, sr))

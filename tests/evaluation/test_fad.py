@@ -67,3 +67,51 @@ def test_unknown_embedding_and_mood_without_model():
         make_embedding("vggish2")
     with pytest.raises(MoodtuneError, match="needs a mood model"):
         make_embedding("mood")
+
+
+@pytest.fixture(scope="module")
+def tiny_clap(tmp_path_factory):
+    """A randomly initialised, tiny CLAP saved like a download (model + feature extractor)."""
+    import torch
+    from transformers import ClapConfig, ClapFeatureExtractor, ClapModel
+
+    torch.manual_seed(0)
+    config = ClapConfig(
+        text_config={
+            "vocab_size": 100,
+            "hidden_size": 16,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 1,
+            "intermediate_size": 32,
+            "projection_dim": 8,
+        },
+        audio_config={
+            "depths": [1, 1],
+            "num_attention_heads": [1, 1],
+            "patch_embeds_hidden_size": 8,
+            "hidden_size": 16,
+            "projection_dim": 8,
+        },
+        projection_dim=8,
+    )
+    folder = tmp_path_factory.mktemp("tiny_clap")
+    ClapModel(config).save_pretrained(folder)
+    ClapFeatureExtractor().save_pretrained(folder)
+    return folder
+
+
+def test_clap_embedding_loads_from_a_folder_and_embeds_windows(tiny_clap):
+    emb = make_embedding("clap", path=str(tiny_clap))
+    assert emb.name == "clap" and emb.sr == 48000
+    frames = emb.embed(music_like(12.0, 22050), 22050)  # a 10 s window and a 2 s one
+    assert frames.shape == (2, 8) and np.isfinite(frames).all()
+    same = emb.embed(music_like(12.0, 22050), 22050)
+    other = emb.embed(music_like(12.0, 22050, seed=3), 22050)
+    assert np.allclose(frames, same) and not np.allclose(frames, other)
+
+
+def test_clap_errors_are_clear(tmp_path):
+    with pytest.raises(MoodtuneError, match="needs the path"):
+        make_embedding("clap")
+    with pytest.raises(MoodtuneError, match="cannot load CLAP"):
+        make_embedding("clap", path=str(tmp_path / "no weights here"))

@@ -48,7 +48,7 @@ class Codec(Protocol):
         ...
 
     def frames(self, seconds: float) -> int:
-        """Latent frames that start within ``seconds`` of audio."""
+        """Latent frames :meth:`encode` gives for ``seconds`` of audio."""
         ...
 
     def spec(self) -> dict[str, Any]:
@@ -163,8 +163,9 @@ class SpectrogramCodec:
         return cls(SpectrogramEngine.from_checkpoint(path, device), str(path), hop_frames)
 
     def frames(self, seconds: float) -> int:
+        """Slices every ``hop_frames`` frames until one reaches the end (as :meth:`encode` makes them)."""
         mel_frames = self.engine.mel_config.frames(round(seconds * self.sr))
-        return max(1, math.ceil(mel_frames / self.hop_frames))
+        return math.ceil(max(mel_frames - self.engine.slice_frames, 0) / self.hop_frames) + 1
 
     def _condition(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         mood = torch.tensor([NEUTRAL_MOOD] * n, dtype=torch.float32)

@@ -18,6 +18,7 @@ from moodtune.audio.io import peak_gain
 from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.spectrogram import SpectrogramEngine, crossfade_slices
+from moodtune.errors import MoodtuneError
 from moodtune.models.sequence import LatentSequenceModel, SequenceModelConfig
 
 
@@ -144,6 +145,28 @@ class SequenceEngine(Engine):
         mood = self._mood(request, 0.0).cpu().repeat(len(slices), 1)
         style = torch.full((len(slices),), style_index(self.styles, request.style), dtype=torch.long)
         return (self.vae.encode_slices(slices, mood, style) - self.mean) / self.std
+
+    @torch.no_grad()
+    def predict_held_out(
+        self, audio: np.ndarray, context_steps: int, request: Request
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Give the first ``context_steps`` latents of ``audio``, predict the rest free-running.
+
+        Returns ``(original log-mel [n_mels, F], predicted log-mel [n_mels, F], seconds given as context)``:
+        the prediction shows the context as the VAE reconstructs it, then the model's own continuation.
+        """
+        latents = self.context_latents(audio, request)
+        if len(latents) <= context_steps:
+            raise MoodtuneError(f"the clip has {len(latents)} steps; it needs more than {context_steps} to predict any")
+        steps = self.latents(request, latents[:context_steps])
+        predicted = [next(steps)[0] for _ in range(len(latents) - context_steps)]
+        z = torch.cat([latents[:context_steps], *predicted]) * self.std + self.mean
+        style = torch.full((len(z),), style_index(self.styles, request.style), dtype=torch.long)
+        mood = torch.tensor(np.c_[request.mood_at(np.arange(len(z)) * self.step_seconds()), np.ones(len(z))])
+        mel = crossfade_slices(self.vae.decode_slices(z, mood.float(), style), self.vae.overlap).cpu().numpy()
+        original = self.vae.logmel(audio).numpy()
+        frames = min(mel.shape[1], original.shape[1])
+        return original[:, :frames], mel[:, :frames], context_steps * self.step_seconds()
 
     def continue_audio(self, audio: np.ndarray, request: Request, crossfade_s: float = 0.5) -> Result:
         """``audio [T]`` followed by ``request.seconds`` of continuation, crossfaded over ``crossfade_s``."""

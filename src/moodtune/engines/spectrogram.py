@@ -104,6 +104,11 @@ class SpectrogramEngine(Engine):
         return state
 
     @property
+    def sr(self) -> int:
+        """Sample rate of the audio it reads and writes."""
+        return self.mel_config.sr
+
+    @property
     def slice_frames(self) -> int:
         return self.model.config.frames
 
@@ -202,3 +207,9 @@ class SpectrogramEngine(Engine):
         rec = self.reconstruct_mel(mel, **labels)
         out = self.vocoder(rec, length=len(audio)).cpu().numpy().astype(np.float32)
         return mel.numpy(), rec.cpu().numpy(), out
+
+    def reconstruct_audio(
+        self, audio: np.ndarray, valence: float | None = None, arousal: float | None = None, style: str | None = None
+    ) -> np.ndarray:
+        """``audio [T]`` -> encode -> decode -> vocode -> ``[T]``."""
+        return self.reconstruct(audio, valence=valence, arousal=arousal, style=style)[2]

@@ -23,7 +23,7 @@ from moodtune.errors import MoodtuneError
 from moodtune.evaluation.descriptors import dct_matrix
 from moodtune.evaluation.mood_model import MoodModel
 
-EMBEDDINGS = ("mfcc", "mood")
+EMBEDDINGS = ("mfcc", "mood", "clap")
 
 
 def _sqrt_psd(m: np.ndarray) -> np.ndarray:
@@ -103,12 +103,57 @@ class MoodEmbedding:
         return self.model.embed(audio, sr)
 
 
-def make_embedding(name: str, mood_model: MoodModel | None = None) -> Embedding:
-    """An embedding by name (see :data:`EMBEDDINGS`)."""
+class ClapEmbedding:
+    """CLAP audio embeddings (``transformers.ClapModel``) per ``window_s`` window at the model's rate (48 kHz).
+
+    Weights come from a local folder holding the model and its feature extractor (``save_pretrained``
+    of ``ClapModel`` and ``ClapFeatureExtractor``, e.g. a download of ``laion/clap-htsat-unfused``),
+    or a hub id on a machine that is online.
+    """
+
+    name = "clap"
+
+    def __init__(self, path: str, device: str = "cpu", window_s: float = 10.0) -> None:
+        from transformers import ClapFeatureExtractor, ClapModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        try:
+            self.model = ClapModel.from_pretrained(path).to(device).eval()
+            self.extractor = ClapFeatureExtractor.from_pretrained(path)
+        except (OSError, ValueError) as exc:
+            raise MoodtuneError(
+                f"cannot load CLAP from {path!r}: give a folder with a saved ClapModel and ClapFeatureExtractor, "
+                f"or a hub id such as laion/clap-htsat-unfused on a machine that is online ({exc})"
+            ) from exc
+        finally:
+            hf_logging.enable_progress_bar()
+        self.device = device
+        self.sr = int(self.extractor.sampling_rate)
+        self.window = round(window_s * self.sr)
+
+    def embed(self, audio: np.ndarray, sr: int) -> np.ndarray:
+        """Mono ``[T]`` -> ``[windows, projection_dim]`` (a last window shorter than 1 s is dropped)."""
+        audio = resample(np.asarray(audio, np.float32), sr, self.sr)
+        chunks = [audio[i : i + self.window] for i in range(0, len(audio), self.window)]
+        chunks = [c for c in chunks if len(c) >= self.sr] or chunks[:1]
+        inputs = self.extractor(chunks, sampling_rate=self.sr, return_tensors="pt")
+        with torch.no_grad():
+            out = self.model.get_audio_features(input_features=inputs["input_features"].to(self.device))
+        features = out if isinstance(out, torch.Tensor) else out.pooler_output
+        return features.cpu().numpy().astype(np.float64)
+
+
+def make_embedding(name: str, mood_model: MoodModel | None = None, path: str | None = None) -> Embedding:
+    """An embedding by name (see :data:`EMBEDDINGS`); ``clap`` needs the ``path`` of its weights."""
     if name == "mfcc":
         return MfccEmbedding()
     if name == "mood":
         if mood_model is None:
             raise MoodtuneError("the 'mood' embedding needs a mood model")
         return MoodEmbedding(mood_model)
+    if name == "clap":
+        if path is None:
+            raise MoodtuneError("the 'clap' embedding needs the path of CLAP weights (--clap DIR)")
+        return ClapEmbedding(path)
     raise MoodtuneError(f"unknown embedding {name!r}; choose one of {', '.join(EMBEDDINGS)}")

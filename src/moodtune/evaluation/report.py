@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from moodtune.data.manifest import read_manifest
 from moodtune.engines.base import Engine, Request, load_engine
@@ -48,6 +47,7 @@ class EvaluateConfig:
     mood_model: str | None = None
     trajectory: str = "sad:0,happy:30"
     seed: int = 0
+    clap: str | None = None
 
 
 def mood_model_for(data: str, path: str | None, progress: bool, say: Callable[[str], None]) -> MoodModel:
@@ -108,25 +108,49 @@ def score_set(
     return row, measured, metrics
 
 
-def reconstruction_rows(engine: Engine, rows: pd.DataFrame, seconds: float) -> list[dict[str, Any]]:
-    """Held-out reconstruction through the spectrogram engine, and the vocoder alone as the upper bound."""
+def reconstruction_variants(engine: Engine) -> dict[str, Callable[[np.ndarray, float, float], np.ndarray]]:
+    """Named ``audio at the engine's rate -> audio`` functions: the model's round trip and, where the engine
+    has one, the round trip of the component it cannot beat (the vocoder, the codec)."""
+    from moodtune.engines.latent import LatentEngine
     from moodtune.engines.spectrogram import SpectrogramEngine
 
-    if not isinstance(engine, SpectrogramEngine):
+    if not hasattr(engine, "reconstruct_audio"):
+        return {}
+    variants = {"model (encode -> decode)": lambda x, v, a: engine.reconstruct_audio(x, valence=v, arousal=a)}
+    if isinstance(engine, SpectrogramEngine):
+        variants["vocoder only (real mel -> audio)"] = lambda x, v, a: engine.vocoder(
+            engine.logmel(x), length=len(x)
+        ).numpy()
+    if isinstance(engine, LatentEngine):
+        variants[f"codec only ({engine.codec.kind})"] = lambda x, v, a: engine.codec_roundtrip(x)
+    return variants
+
+
+def reconstruction_rows(engine: Engine, rows: pd.DataFrame, seconds: float) -> list[dict[str, Any]]:
+    """Held-out reconstruction through the engine (and its vocoder or codec alone), scored at 22 050 Hz.
+
+    The clips are read at 22 050 Hz, resampled to the engine's rate, reconstructed and resampled back,
+    so engines at lower rates pay for the bandwidth they cannot represent. LSD is on the log-mel of the
+    reconstructed audio; MR-STFT compares the waveforms' magnitude spectrograms.
+    """
+    from moodtune.audio.features import LogMel, MelConfig
+    from moodtune.audio.io import resample
+
+    variants = reconstruction_variants(engine)
+    if not variants:
         return []
-    sr = engine.mel_config.sr
-    real = real_set(rows, seconds, sr)
-    out = {"model (encode -> decode -> vocode)": [], "vocoder only (real mel -> audio)": []}
+    mel_config = MelConfig()
+    logmel, ref_sr, sr = LogMel(mel_config), mel_config.sr, int(getattr(engine, "sr", mel_config.sr))
+    real = real_set(rows, seconds, ref_sr)
+    out: dict[str, list[list[float]]] = {k: [] for k in variants}
     for audio, (v, a) in zip(real.audio, real.asked, strict=True):
-        mel, rec, rec_audio = engine.reconstruct(audio, valence=float(v), arousal=float(a))
-        voc_audio = engine.vocoder(torch.from_numpy(mel), length=len(audio)).numpy()
-        voc_mel = engine.logmel(voc_audio).numpy()
-        for key, m, x in (
-            ("model (encode -> decode -> vocode)", rec, rec_audio),
-            ("vocoder only (real mel -> audio)", voc_mel, voc_audio),
-        ):
-            mr = multi_resolution_stft_distance(audio, x)
-            out[key].append([log_spectral_distance(scaled_to_db(mel), scaled_to_db(m)), *mr.values()])
+        mel = logmel(audio).numpy()
+        x = resample(audio, ref_sr, sr)
+        for key, fn in variants.items():
+            y = resample(np.asarray(fn(x, float(v), float(a)), np.float32), sr, ref_sr)
+            y = np.pad(y[: len(audio)], (0, max(0, len(audio) - len(y))))
+            mr = multi_resolution_stft_distance(audio, y)
+            out[key].append([log_spectral_distance(scaled_to_db(mel), scaled_to_db(logmel(y).numpy())), *mr.values()])
     return [
         {
             "set": key,
@@ -175,6 +199,8 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
     manifest = read_manifest(cfg.data)
     mood = mood_model_for(cfg.data, cfg.mood_model, progress, say)
     embeddings = {"mfcc": make_embedding("mfcc"), "mood": make_embedding("mood", mood)}
+    if cfg.clap:
+        embeddings["clap"] = make_embedding("clap", path=cfg.clap)
 
     say(f"generating {cfg.n} samples of {cfg.seconds:g} s with the {engine.name} engine")
     generated = generated_set(engine, cfg.n, cfg.seconds, cfg.seed, progress)
@@ -228,7 +254,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
         groups = {"training data": train_metrics, **{k: v for k, v in per_piece.items() if v is not None}}
         plot_distributions(groups, out / "symbolic_metrics.png", f"{engine.name}: symbolic metrics per piece")
 
-    say("reconstruction of held-out clips" if engine.name == "spectrogram" else "mood trajectory")
+    say("reconstruction of held-out clips and the mood trajectory")
     recon = reconstruction_rows(engine, pick_rows(manifest, "test", min(cfg.n, 32)), cfg.seconds)
     trajectory = trajectory_following(engine, mood, cfg.trajectory, cfg.seed, out)
     report = {
@@ -286,6 +312,7 @@ def render_markdown(report: dict[str, Any]) -> str:
                 ("quadrant_accuracy", "quadrant acc."),
                 ("fad_mfcc", "FAD (mfcc)"),
                 ("fad_mood", "FAD (mood)"),
+                *([("fad_clap", "FAD (clap)")] if report["config"].get("clap") else []),
                 ("diversity_vs_real", "diversity / real"),
             ],
         ),
@@ -308,6 +335,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += [
             "",
             "## Reconstruction of held-out clips",
+            "",
+            "Scored at 22 050 Hz against the original clips (an engine at a lower rate also loses the bandwidth "
+            "above its Nyquist frequency).",
             "",
             _table(
                 report["reconstruction"],

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from moodtune.audio.io import AudioReadError, load_audio
 from moodtune.data.manifest import read_manifest
+from moodtune.engines.base import Request
 from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
@@ -176,7 +177,30 @@ def train_sequence(cfg: SequenceTrainConfig, resume: bool = False, progress: boo
     save_checkpoint(
         out, "sequence", state, {**run_config, "vae": vae.config, "data": str(cfg.data), "results": results}
     )
+    held = manifest[manifest["split"] == "test"]
+    if not held.empty:
+        from moodtune.engines.sequence import SequenceEngine
+
+        engine = SequenceEngine.from_checkpoint(out)
+        write_continuation_plot(engine, held.iloc[0].to_dict(), out / "plots" / "continuation_vs_original.png")
     metrics = read_metrics(sorted((out / LOG_DIR).glob("version_*")))
     if metrics:
         plot_training_curves(metrics, out / "plots" / "training_curves.png", ["loss", "l2"])
     return results
+
+
+def write_continuation_plot(engine: Any, row: dict[str, Any], png: Path, context_steps: int = 2) -> Path | None:
+    """Predicted vs original spectrogram of a manifest row's file, continued after ``context_steps`` latents
+    with the row's mood (None when the file is unreadable or too short)."""
+    from moodtune.mood import Mood
+    from moodtune.viz.plots import plot_continuation
+
+    v, a = row.get("valence"), row.get("arousal")
+    mood = Mood(float(v), float(a)) if v is not None and a is not None and v == v and a == a else Mood(0.0, 0.0)
+    try:
+        audio, _ = load_audio(row["path"], sr=engine.sr)
+        original, predicted, context_s = engine.predict_held_out(audio, context_steps, Request(mood=mood, seconds=1.0))
+    except (AudioReadError, MoodtuneError):
+        return None
+    title = f"({Path(row['path']).name}, held out, {mood.nearest_name()})"
+    return plot_continuation(original, predicted, context_s, png, title, engine.sr)

@@ -69,6 +69,7 @@ def build_trainer(
     progress: bool = True,
     monitor: str = "val/loss",
     limit_train_batches: int | float | None = None,
+    limit_val_batches: int | float | None = None,
 ) -> tuple[L.Trainer, ModelCheckpoint]:
     """A Trainer writing ``checkpoints/{best,last}.ckpt`` and ``logs/version_N/metrics.csv`` under ``out_dir``."""
     ckpt = ModelCheckpoint(
@@ -93,6 +94,7 @@ def build_trainer(
         deterministic="warn",
         log_every_n_steps=5,
         limit_train_batches=limit_train_batches,
+        limit_val_batches=limit_val_batches,
         num_sanity_val_steps=0,
     )
     return trainer, ckpt

@@ -65,6 +65,7 @@ class WaveformTrainConfig:
     devices: int = 1
     seed: int = 0
     limit_train_batches: int | None = None
+    limit_val_batches: int | None = None
 
 
 class AudioWindows(Dataset):
@@ -203,6 +204,7 @@ def train_waveform(cfg: WaveformTrainConfig, resume: bool = False, progress: boo
         cfg.devices,
         progress,
         limit_train_batches=cfg.limit_train_batches,
+        limit_val_batches=cfg.limit_val_batches,
     )
     grid_dir = out / "plots" / "epochs"
     trainer.callbacks.append(WaveformGrid(grid_dir, cfg.seed))
@@ -216,6 +218,7 @@ def train_waveform(cfg: WaveformTrainConfig, resume: bool = False, progress: boo
         "best_val_loss": float(ckpt.best_model_score) if ckpt.best_model_score is not None else None,
         "params": sum(p.numel() for p in model.parameters()),
         "train_windows": len(train_ds),
+        "config": {"sr": cfg.sr, "seconds": cfg.seconds, "latent_dim": cfg.latent_dim, "size": cfg.size},
     }
     engine = WaveformEngine(model, styles, prior=fit_latent_prior(model, train_ds, batch_size=cfg.batch_size))
     results.update(heldout_reconstruction(engine, by_split["test"] or by_split["val"], samples))

@@ -59,6 +59,24 @@ def plot_reconstruction(
     return _save(fig, path)
 
 
+def plot_continuation(
+    original: np.ndarray,
+    predicted: np.ndarray,
+    context_s: float,
+    path: str | os.PathLike[str],
+    title: str = "",
+    sr: int = 22050,
+    hop: int = 512,
+) -> Path:
+    """Original vs predicted log-mel of a held-out clip; a dashed line marks where the given context ends."""
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    _mel_axes(axes[0], original, sr, hop, f"original {title}".strip())
+    _mel_axes(axes[1], predicted, sr, hop, f"predicted after {context_s:.1f} s of context {title}".strip())
+    for ax in axes:
+        ax.axvline(context_s, color="white", linestyle="--", linewidth=1.5)
+    return _save(fig, path)
+
+
 def pca_2d(x: np.ndarray) -> np.ndarray:
     """``[N, D]`` -> first two principal components ``[N, 2]`` (identity for D <= 2)."""
     x = np.asarray(x, dtype=np.float64)
