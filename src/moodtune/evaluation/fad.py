@@ -104,7 +104,7 @@ class MoodEmbedding:
 
 
 class ClapEmbedding:
-    """CLAP audio embeddings (``transformers.ClapModel``) per ``window_s`` window at the model's rate (48 kHz).
+    """CLAP audio embeddings (``transformers.ClapModel``) per window of the model's input length (10 s at 48 kHz).
 
     Weights come from a local folder holding the model and its feature extractor (``save_pretrained``
     of ``ClapModel`` and ``ClapFeatureExtractor``, e.g. a download of ``laion/clap-htsat-unfused``),
@@ -113,7 +113,7 @@ class ClapEmbedding:
 
     name = "clap"
 
-    def __init__(self, path: str, device: str = "cpu", window_s: float = 10.0) -> None:
+    def __init__(self, path: str, device: str = "cpu", window_s: float | None = None) -> None:
         from transformers import ClapFeatureExtractor, ClapModel
         from transformers.utils import logging as hf_logging
 
@@ -130,14 +130,17 @@ class ClapEmbedding:
             hf_logging.enable_progress_bar()
         self.device = device
         self.sr = int(self.extractor.sampling_rate)
-        self.window = round(window_s * self.sr)
+        self.window = round((window_s or self.extractor.max_length_s) * self.sr)
 
     def embed(self, audio: np.ndarray, sr: int) -> np.ndarray:
         """Mono ``[T]`` -> ``[windows, projection_dim]`` (a last window shorter than 1 s is dropped)."""
         audio = resample(np.asarray(audio, np.float32), sr, self.sr)
         chunks = [audio[i : i + self.window] for i in range(0, len(audio), self.window)]
         chunks = [c for c in chunks if len(c) >= self.sr] or chunks[:1]
-        inputs = self.extractor(chunks, sampling_rate=self.sr, return_tensors="pt")
+        # windows never exceed the model's input length, so nothing is truncated; the mode only has to
+        # match the model (a fused CLAP takes 4 stacked views, an unfused one a single spectrogram)
+        mode = "fusion" if self.model.config.audio_config.enable_fusion else "rand_trunc"
+        inputs = self.extractor(chunks, sampling_rate=self.sr, return_tensors="pt", truncation=mode)
         with torch.no_grad():
             out = self.model.get_audio_features(input_features=inputs["input_features"].to(self.device))
         features = out if isinstance(out, torch.Tensor) else out.pooler_output
