@@ -248,6 +248,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--tokens", choices=["timed", "notes"], default="timed", help="symbolic: token format (default timed)"
     )
     p.add_argument("--seq-len", type=_positive_int, default=40, help="symbolic: tokens of context (default 40)")
+    p.add_argument(
+        "--no-transpose",
+        action="store_true",
+        help="symbolic: keep each piece in its own key (default: move every piece to a C tonic, so mode is learnable)",
+    )
     p.add_argument("--vae", help="sequence: the spectrogram run whose latents it models")
     p.add_argument(
         "--loss", choices=["gan", "l2"], default="gan", help="sequence: L2 + adversarial (gan) or L2 only (default gan)"
@@ -340,6 +345,7 @@ def _train_symbolic(args: argparse.Namespace, console: Console) -> int:
         **_common_train_fields(args),
         tokens=args.tokens,
         seq_len=args.seq_len,
+        transpose=not args.no_transpose,
         lr=args.lr or 2e-3,
     )
     results = train_symbolic(cfg, resume=args.resume, progress=not args.quiet)

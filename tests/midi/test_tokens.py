@@ -67,3 +67,20 @@ def test_normal_order_and_pitch_names():
     for p in (21, 60, 61, 70, 108):
         assert parse_pitch_name(pitch_name(p)) == p
     assert pitch_name(60) == "C4" and pitch_name(70) == "B-4"
+
+
+def test_pieces_move_to_a_c_tonic_and_keep_their_mode():
+    from moodtune.data.token_datasets import to_c_tonic
+    from moodtune.midi.tokens import NoteEvent
+
+    def piece(tonic, third):  # tonic-third-fifth arpeggios and a scale, ending on the tonic in the bass
+        steps = [0, third, 7, 12, 7, third, 0, 2, third, 5, 7, 0]
+        return [NoteEvent(i * 0.5, 0.5, 48 + tonic + s, 90) for i, s in enumerate(steps)]
+
+    for tonic in range(12):
+        major = {n.pitch % 12 for n in to_c_tonic(piece(tonic, 4))}
+        minor = {n.pitch % 12 for n in to_c_tonic(piece(tonic, 3))}
+        assert 0 in major and 4 in major and 3 not in major, tonic
+        assert 0 in minor and 3 in minor and 4 not in minor, tonic
+        shifted = to_c_tonic(piece(tonic, 4))
+        assert all(abs(a.pitch - b.pitch) <= 6 for a, b in zip(shifted, piece(tonic, 4), strict=True))

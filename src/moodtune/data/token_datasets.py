@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from torch.utils.data import Dataset
 from moodtune.data.manifest import read_manifest
 from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.errors import DatasetError, MoodtuneError
+from moodtune.midi.analysis import tonic_shift
 from moodtune.midi.render import load_midi
-from moodtune.midi.tokens import BOS, EOS, PAD, NotesTokenizer, Tokenizer, make_tokenizer, midi_notes
+from moodtune.midi.tokens import BOS, EOS, PAD, NoteEvent, NotesTokenizer, Tokenizer, make_tokenizer, midi_notes
 from moodtune.models.conditioning import mood_vector
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,28 @@ class Piece:
     split: str
 
 
-def load_pieces(data_dir: str | os.PathLike[str], kind: str) -> tuple[Tokenizer, list[Piece], list[str]]:
-    """Tokenize every MIDI file the manifest points to; returns ``(tokenizer, pieces, style vocabulary)``."""
+def to_c_tonic(notes: list[NoteEvent]) -> list[NoteEvent]:
+    """Transpose a piece so its estimated tonic (Krumhansl-Kessler, helped by the final bass note) is C.
+
+    Every piece then shares one tonic, so its mode shows directly in which thirds, sixths and sevenths
+    it uses (E or E-flat, A or A-flat, B or B-flat) instead of having to be inferred from a key first.
+    Notes pushed outside the piano range are dropped.
+    """
+    if not notes:
+        return notes
+    last = max(n.start for n in notes)
+    final_bass = min(n.pitch for n in notes if n.start >= last - 1e-6)
+    shift = tonic_shift([n.pitch for n in notes], [n.duration for n in notes], final_bass)
+    return [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes if 21 <= n.pitch + shift <= 108]
+
+
+def load_pieces(
+    data_dir: str | os.PathLike[str], kind: str, transpose: bool = False
+) -> tuple[Tokenizer, list[Piece], list[str]]:
+    """Tokenize every MIDI file the manifest points to; returns ``(tokenizer, pieces, style vocabulary)``.
+
+    With ``transpose`` every piece is first moved to a C tonic (:func:`to_c_tonic`).
+    """
     manifest = read_manifest(data_dir)
     with_midi = manifest[manifest["midi_path"].astype(str) != ""]
     if with_midi.empty:
@@ -47,7 +69,8 @@ def load_pieces(data_dir: str | os.PathLike[str], kind: str) -> tuple[Tokenizer,
     raw: list[tuple[pd.Series, list[str]]] = []
     for _, row in with_midi.drop_duplicates("midi_path").iterrows():
         try:
-            tokens = tokenizer.encode(midi_notes(load_midi(row["midi_path"])))
+            notes = midi_notes(load_midi(row["midi_path"]))
+            tokens = tokenizer.encode(to_c_tonic(notes) if transpose else notes)
         except MoodtuneError as exc:
             log.warning("skipped %s", exc)
             continue

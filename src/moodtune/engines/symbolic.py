@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from moodtune.data.token_datasets import to_c_tonic
 from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.errors import MidiReadError, MoodtuneError
@@ -50,8 +51,10 @@ class SymbolicEngine(Engine):
         styles: list[str],
         soundfont: str | None = None,
         device: str = "cpu",
+        transpose: bool = False,
     ) -> None:
         self.model = model.to(device).eval()
+        self.transpose = transpose  # trained on pieces moved to a C tonic: primers are moved there too
         self.tokenizer = tokenizer
         self.styles = styles
         self.soundfont = soundfont
@@ -63,7 +66,10 @@ class SymbolicEngine(Engine):
         state, config = load_checkpoint(path, engine=cls.name)
         model = SymbolicLSTM(SymbolicLSTMConfig(**config["model"]))
         model.load_state_dict(state)
-        return cls(model, tokenizer_from_dict(config["tokenizer"]), config["styles"], device=device)
+        transpose = bool(config.get("train", {}).get("transpose", False))
+        return cls(
+            model, tokenizer_from_dict(config["tokenizer"]), config["styles"], device=device, transpose=transpose
+        )
 
     def style_index(self, style: str | None) -> int:
         """Vocabulary index of ``style`` (None -> unknown)."""
@@ -72,7 +78,7 @@ class SymbolicEngine(Engine):
     def primer_tokens(self, path: str) -> list[str]:
         """Tokens of a primer MIDI; MidiReadError when it is malformed, empty or out of the vocabulary."""
         notes = midi_notes(load_midi(path))
-        tokens = self.tokenizer.encode(notes)
+        tokens = self.tokenizer.encode(to_c_tonic(notes) if self.transpose else notes)
         if not tokens:
             raise MidiReadError(f"{path}: the primer has no notes this model can read")
         try:

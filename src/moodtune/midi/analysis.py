@@ -69,3 +69,10 @@ def to_parallel_mode(pitch: int, tonic: int, mode: str) -> int:
     table = _MAJOR_TO_MINOR if mode == "major" else _MINOR_TO_MAJOR
     degree = (pitch - tonic) % 12
     return pitch + (table[degree] - degree) if degree in table else pitch
+
+
+def tonic_shift(pitches: Sequence[int], durations: Sequence[float], final_bass: int | None = None) -> int:
+    """Semitones (in [-6, 5]) that move the estimated tonic of a note list to C."""
+    tonic, _ = estimate_key(pitches, durations, final_bass=final_bass)
+    shift = -tonic % 12
+    return shift - 12 if shift > 5 else shift

@@ -42,6 +42,7 @@ class SymbolicTrainConfig:
     max_minutes: float | None = None
     size: str = "small"
     seq_len: int = 40
+    transpose: bool = True
     batch_size: int = 64
     lr: float = 2e-3
     accelerator: str = "auto"
@@ -62,7 +63,7 @@ def train_symbolic(cfg: SymbolicTrainConfig, resume: bool = False, progress: boo
     if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.seq_len < 2:
         raise MoodtuneError("--epochs and --batch-size must be positive and --seq-len at least 2")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens)
+    tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens, cfg.transpose)
     train_pieces = _split(pieces, "train") or pieces
     val_pieces = _split(pieces, "val") or train_pieces
     model_config = SymbolicLSTMConfig.preset(
