@@ -1,4 +1,4 @@
-"""The mood is audible in the symbolic engine's output: a small model trained ~30 s on builtin.
+"""The mood is audible in the symbolic engine's output: a small model trained about 30 s on builtin.
 
 High arousal (happy, angry) must come out louder and denser than low arousal (sad, calm), and
 positive valence (happy, calm) must use more major than minor thirds above the tonic than negative
@@ -21,7 +21,7 @@ def engine(tmp_path_factory):
     data = tmp_path_factory.mktemp("mood_data")
     prepare("builtin", None, data, limit=10, workers=2, progress=False)
     run = tmp_path_factory.mktemp("mood_run")
-    cfg = SymbolicTrainConfig(data=str(data), out=str(run), epochs=15, size="small", batch_size=32)
+    cfg = SymbolicTrainConfig(data=str(data), out=str(run), epochs=40, size="small", batch_size=32)
     train_symbolic(cfg, progress=False)
     return load_engine(run)
 

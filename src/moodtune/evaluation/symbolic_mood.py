@@ -26,12 +26,17 @@ class NoteStatistics:
     thirds_major_minus_minor: float
 
 
-def note_statistics(notes: list[NoteEvent], seconds: float) -> NoteStatistics:
-    """Statistics of one generated piece (notes starting before ``seconds``)."""
+def note_statistics(notes: list[NoteEvent], seconds: float, tonic: int | None = None) -> NoteStatistics:
+    """Statistics of one generated piece (notes starting before ``seconds``).
+
+    Thirds are counted above ``tonic`` when it is known (a model trained on pieces moved to C writes in
+    C), else above the Krumhansl-Kessler estimate, which can mistake a minor key for its relative major.
+    """
     notes = [n for n in notes if n.start < seconds]
     if not notes:
         return NoteStatistics(0.0, 0.0, 0.0)
-    tonic, _ = estimate_key([n.pitch for n in notes], [n.duration for n in notes])
+    if tonic is None:
+        tonic, _ = estimate_key([n.pitch for n in notes], [n.duration for n in notes])
     degrees = [(n.pitch - tonic) % 12 for n in notes]
     return NoteStatistics(
         float(np.mean([n.velocity for n in notes])),
@@ -52,6 +57,7 @@ def mood_statistics(
                     engine.generate_tokens(Request(mood=Mood.named(mood), seconds=seconds, seed=s))
                 ),
                 seconds,
+                0 if engine.transpose else None,
             )
             for s in range(seeds)
         ]
