@@ -8,6 +8,7 @@ the validation clips; R^2 and RMSE on the held-out test clips. It never sees gen
 from __future__ import annotations
 
 import copy
+import json
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -49,19 +50,47 @@ def _labelled(manifest: pd.DataFrame) -> pd.DataFrame:
     return manifest[manifest["valence"].notna() & manifest["arousal"].notna()].reset_index(drop=True)
 
 
+def window_labels(row: dict[str, Any], starts_s: np.ndarray, window_s: float) -> np.ndarray:
+    """Valence/arousal ``[W, 2]`` of the windows starting at ``starts_s`` (seconds into the clip).
+
+    Where the clip has a per-second curve (DEAM's dynamic annotations, ``va_curve``), a window gets the
+    mean of the annotated seconds it covers; otherwise, and where no second of it is annotated, the
+    clip's static label.
+    """
+    static = np.array([row["valence"], row["arousal"]], np.float32)
+    curve_text = row.get("va_curve") or ""
+    out = np.tile(static, (len(starts_s), 1))
+    if not curve_text:
+        return out
+    curve = np.array(
+        [[np.nan if v is None else v for v in pair] for pair in json.loads(curve_text)], np.float64
+    ).reshape(-1, 2)
+    for w, t0 in enumerate(starts_s):
+        part = curve[int(np.floor(t0)) : int(np.ceil(t0 + window_s))]
+        known = part[~np.isnan(part).any(axis=1)]
+        if len(known):
+            out[w] = known.mean(axis=0)
+    return out
+
+
 def load_split_descriptors(
     data_dir: str | os.PathLike[str], manifest: pd.DataFrame, split: str, feature: MoodDescriptors
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Per-clip descriptor arrays ``[W, D]`` and labels ``[N, 2]`` of one split's labelled clips."""
-    rows = manifest[manifest["split"] == split]
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+    """Per-clip descriptor arrays ``[W, D]``, clip labels ``[N, 2]`` and per-window labels ``[W, 2]``."""
+    rows = manifest[manifest["split"] == split].to_dict("records")
     cache = FeatureCache(data_dir)
-    feats = [cache.load_row(feature, r) for r in rows.to_dict("records")]
-    return feats, rows[["valence", "arousal"]].to_numpy(np.float32)
+    feats = [cache.load_row(feature, r) for r in rows]
+    per_window = []
+    for r, f in zip(rows, feats, strict=True):
+        starts = feature.window_starts(round((r["end_s"] - r["start_s"]) * feature.sr))[: len(f)] / feature.sr
+        per_window.append(window_labels(r, np.pad(starts, (0, len(f) - len(starts))), feature.window_s))
+    labels = np.array([[r["valence"], r["arousal"]] for r in rows], np.float32).reshape(-1, 2)
+    return feats, labels, per_window
 
 
-def _windows(feats: list[np.ndarray], labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+def _windows(feats: list[np.ndarray], per_window: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     x = np.concatenate(feats) if feats else np.zeros((0, DESCRIPTOR_SIZE), np.float32)
-    y = np.concatenate([np.repeat(labels[i : i + 1], len(f), 0) for i, f in enumerate(feats)]) if feats else labels
+    y = np.concatenate(per_window) if per_window else np.zeros((0, 2), np.float32)
     return torch.from_numpy(x).float(), torch.from_numpy(y).float()
 
 
@@ -87,7 +116,7 @@ def train_mood(cfg: MoodTrainConfig, progress: bool = True, workers: int | None 
     feature = MoodDescriptors()
     FeatureCache(cfg.data).ensure(manifest, feature, workers=workers or os.cpu_count() or 1, progress=progress)
     data = {s: load_split_descriptors(cfg.data, manifest, s, feature) for s in ("train", "val", "test")}
-    x, y = _windows(*data["train"])
+    x, y = _windows(data["train"][0], data["train"][2])
 
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
