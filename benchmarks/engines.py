@@ -139,7 +139,7 @@ def train_waveform(device: str, size: str) -> dict[str, Any]:
         (rec + kl + 0.01 * config.samples * multi_resolution_stft_loss(x, recon, sizes)).backward()
         opt.step()
 
-    return {**_training_figures(model, step, batch, 1, device), "unit": "4 s windows at 16 kHz"}
+    return {**_training_figures(model, step, batch, 1, device), "unit": "windows (4 s at 16 kHz)"}
 
 
 def train_latent(device: str, size: str) -> dict[str, Any]:
@@ -160,7 +160,7 @@ def train_latent(device: str, size: str) -> dict[str, Any]:
         (rec + 0.1 * kl).backward()
         opt.step()
 
-    return {**_training_figures(model, step, batch, 1, device), "unit": "5 s clips of EnCodec-sized latents"}
+    return {**_training_figures(model, step, batch, 1, device), "unit": "latent clips (5 s, EnCodec-sized)"}
 
 
 def _untrained_spectrogram(size: str, device: str) -> Any:
