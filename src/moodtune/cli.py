@@ -253,7 +253,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="symbolic: keep each piece in its own key (default: move every piece to a C tonic, so mode is learnable)",
     )
-    p.add_argument("--vae", help="sequence: the spectrogram run whose latents it models")
+    p.add_argument("--vae", help="sequence: the spectrogram run whose latents it models; latent: that run as the codec")
     p.add_argument(
         "--loss", choices=["gan", "l2"], default="gan", help="sequence: L2 + adversarial (gan) or L2 only (default gan)"
     )

@@ -230,7 +230,9 @@ def train_waveform(cfg: WaveformTrainConfig, resume: bool = False, progress: boo
     return results
 
 
-def heldout_reconstruction(engine: WaveformEngine, tracks: list[Track], samples: int, max_tracks: int = 32) -> dict:
+def heldout_reconstruction(
+    engine: WaveformEngine, tracks: list[Track], samples: int, max_tracks: int = 32
+) -> dict[str, Any]:
     """Multi-resolution STFT distance between held-out windows and their reconstructions."""
     scores = []
     for track in tracks[:max_tracks]:
