@@ -119,3 +119,14 @@ def test_continue_refuses_other_engines(vae_run, tmp_path, capsys):
     path = write_audio(tmp_path / "in.wav", music_like(3.0, 22050), 22050)
     code = main(["continue", str(path), "--checkpoint", str(vae_run[1]), "--out", str(tmp_path / "o.wav")])
     assert code == 2 and "needs a sequence checkpoint" in capsys.readouterr().err
+
+
+def test_steps_take_dynamic_annotations_where_there_are_some():
+    import json
+
+    from moodtune.training.sequence import step_mood
+
+    clip = {"start_s": 10.0, "valence": 0.1, "arousal": 0.2, "va_curve": json.dumps([[0.5, -0.5], [None, None]])}
+    assert step_mood(clip, 10.4) == [0.5, -0.5, 1.0]
+    assert step_mood(clip, 11.5) == [0.1, 0.2, 1.0]  # not annotated there: the static label
+    assert step_mood({**clip, "va_curve": ""}, 10.4) == [0.1, 0.2, 1.0]

@@ -7,6 +7,8 @@ clip that covers each step.
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -90,12 +92,23 @@ def track_latents(
             clips = clips.sort_values("start_s")
             idx = np.clip(np.searchsorted(clips["start_s"].to_numpy(), centres, side="right") - 1, 0, len(clips) - 1)
             picked = clips.iloc[idx]
-            mood = torch.tensor([mood_vector(v, a) for v, a in zip(picked["valence"], picked["arousal"], strict=True)])
+            mood = torch.tensor([step_mood(row, t) for row, t in zip(picked.to_dict("records"), centres, strict=True)])
             style_name = str(clips["style"].iloc[0])
             style = styles.index(style_name) if style_name in styles[1:] else UNKNOWN_STYLE
             z = vae.encode_slices(slices, mood, torch.full((len(slices),), style, dtype=torch.long)).cpu()
             tracks.append(LatentTrack(z, mood, style))
     return tracks
+
+
+def step_mood(clip: dict[str, Any], seconds: float) -> list[float]:
+    """``[valence, arousal, known]`` at ``seconds`` into the track: the clip's per-second annotation there
+    (DEAM's dynamic labels, ``va_curve``) when it has one, else the clip's static label."""
+    if clip.get("va_curve"):
+        curve = json.loads(clip["va_curve"])
+        i = math.floor(seconds) - math.floor(clip["start_s"])
+        if 0 <= i < len(curve) and None not in curve[i]:
+            return mood_vector(*curve[i])
+    return mood_vector(clip["valence"], clip["arousal"])
 
 
 class LatentWindows(Dataset):
