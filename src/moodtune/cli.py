@@ -450,9 +450,9 @@ def _cmd_vary(args: argparse.Namespace, console: Console) -> int:
     from moodtune.mood import Mood
 
     mood = Mood.parse(args.mood) if args.mood else None
-    written = vary_file(open_engine(args.checkpoint), args.input, args.out, args.amount, args.seed, mood, args.style)
-    console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
-    return 0
+    return _print_written(
+        console, vary_file(open_engine(args.checkpoint), args.input, args.out, args.amount, args.seed, mood, args.style)
+    )
 
 
 def _add_continue(sub: argparse._SubParsersAction) -> None:
@@ -489,9 +489,7 @@ def _cmd_continue(args: argparse.Namespace, console: Console) -> int:
         seed=args.seed,
         temperature=args.temperature,
     )
-    written = continue_file(open_engine(args.checkpoint), args.input, request, args.out)
-    console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
-    return 0
+    return _print_written(console, continue_file(open_engine(args.checkpoint), args.input, request, args.out))
 
 
 def _train_mood(args: argparse.Namespace, console: Console) -> int:
@@ -656,21 +654,27 @@ def _cmd_generate(args: argparse.Namespace, console: Console) -> int:
     from moodtune.api import generate_to_file, make_request, open_engine
 
     request = make_request(
-        args.mood,
-        args.valence,
-        args.arousal,
-        args.trajectory,
-        args.trajectory_file,
-        seconds=args.seconds,
-        style=args.style,
-        seed=args.seed,
-        temperature=args.temperature,
-        notes=args.notes,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        primer=args.primer,
+        args.mood, args.valence, args.arousal, args.trajectory, args.trajectory_file, **_sampling_options(args)
     )
-    written = generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot)
+    return _print_written(console, generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot))
+
+
+def _sampling_options(args: argparse.Namespace) -> dict[str, object]:
+    """The Request fields that :func:`_add_sampling_args` adds to a command."""
+    return {
+        "seconds": args.seconds,
+        "style": args.style,
+        "seed": args.seed,
+        "temperature": args.temperature,
+        "notes": args.notes,
+        "top_k": args.top_k,
+        "top_p": args.top_p,
+        "primer": args.primer,
+    }
+
+
+def _print_written(console: Console, written: dict[str, object]) -> int:
+    """Print what a command wrote (``name: value`` pairs on one line); exit code 0."""
     console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
     return 0
 
@@ -693,20 +697,9 @@ def _cmd_interpolate(args: argparse.Namespace, console: Console) -> int:
     from moodtune.mood import Mood, Trajectory
 
     start, end = Mood.parse(args.start), Mood.parse(args.end)
-    request = Request(
-        trajectory=Trajectory(((0.0, start), (max(args.seconds, 1e-3), end))),
-        seconds=args.seconds,
-        style=args.style,
-        seed=args.seed,
-        temperature=args.temperature,
-        notes=args.notes,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        primer=args.primer,
-    )
-    written = generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot)
-    console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
-    return 0
+    trajectory = Trajectory(((0.0, start), (max(args.seconds, 1e-3), end)))
+    request = Request(trajectory=trajectory, **_sampling_options(args))
+    return _print_written(console, generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot))
 
 
 def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
@@ -725,9 +718,7 @@ def _add_reconstruct(sub: argparse._SubParsersAction) -> None:
 def _cmd_reconstruct(args: argparse.Namespace, console: Console) -> int:
     from moodtune.api import open_engine, reconstruct_file
 
-    written = reconstruct_file(open_engine(args.checkpoint), args.input, args.out)
-    console.print(" ".join(f"{k}: {v}" for k, v in written.items()))
-    return 0
+    return _print_written(console, reconstruct_file(open_engine(args.checkpoint), args.input, args.out))
 
 
 def build_parser() -> argparse.ArgumentParser:

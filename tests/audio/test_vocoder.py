@@ -3,7 +3,7 @@ import torch
 
 from moodtune.audio.features import LogMel, MelConfig
 from moodtune.audio.vocoder import GriffinLimVocoder, spectral_convergence
-from moodtune.engines.spectrogram import crossfade_slices
+from moodtune.engines.sampling import crossfade_slices
 from tests.conftest import music_like
 
 

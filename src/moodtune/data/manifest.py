@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -9,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from moodtune.errors import DatasetError
@@ -51,6 +53,16 @@ def write_manifest(rows: list[dict[str, Any]], out_dir: str | os.PathLike[str]) 
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
     return path
+
+
+@functools.lru_cache(maxsize=4096)
+def va_curve_array(text: str) -> np.ndarray:
+    """A manifest ``va_curve`` (JSON per-second ``[valence, arousal]`` pairs) -> ``[seconds, 2]`` float64,
+    NaN where a second is not annotated; ``[0, 2]`` for an empty string. Cached: treat it as read-only."""
+    if not text:
+        return np.zeros((0, 2))
+    pairs = json.loads(text)
+    return np.array([[np.nan if v is None else v for v in pair] for pair in pairs], np.float64).reshape(-1, 2)
 
 
 def read_manifest(data_dir: str | os.PathLike[str]) -> pd.DataFrame:

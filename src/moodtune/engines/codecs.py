@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from moodtune.engines.checkpoint import resolve_checkpoint
+from moodtune.engines.sampling import crossfade_slices
 from moodtune.errors import MoodtuneError
 
 #: Condition of the spectrogram codec: valence 0, arousal 0, known.
@@ -178,8 +179,6 @@ class SpectrogramCodec:
 
     @torch.no_grad()
     def decode(self, latents: torch.Tensor, samples: int) -> np.ndarray:
-        from moodtune.engines.spectrogram import crossfade_slices
-
         z = latents.T
         slices = self.engine.decode_slices(z, *self._condition(len(z)))
         mel = crossfade_slices(slices, self.engine.slice_frames - self.hop_frames)
@@ -225,9 +224,11 @@ class CodecLatentFeature:
         self.codec = codec
         self.name = f"codec-{codec.kind}"
         self.sr = codec.sr
+        # the cache asks for params() once per entry; the identity hashes the codec's weights, so once here
+        self._params = {**codec.identity(), "sr": self.sr, "dtype": "float32"}
 
     def params(self) -> dict[str, Any]:
-        return {**self.codec.identity(), "sr": self.sr, "dtype": "float32"}
+        return self._params
 
     def compute(self, audio: np.ndarray) -> np.ndarray:
         return self.codec.encode(audio).numpy().astype(np.float32)

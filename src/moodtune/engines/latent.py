@@ -19,9 +19,8 @@ from moodtune.audio.io import peak_gain
 from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.codecs import Codec, open_codec
-from moodtune.engines.sampling import conditions, correlated_noise, label_tensors, window_layout
-from moodtune.engines.spectrogram import crossfade_slices
-from moodtune.models.latent_prior import MoodLatentPrior
+from moodtune.engines.sampling import join_windows, label_tensors, window_latents, window_layout
+from moodtune.models.latent_prior import MoodLatentPrior, prior_from_state, prior_state
 from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
 
 
@@ -63,17 +62,14 @@ class LatentEngine(Engine):
         state, config = load_checkpoint(path, engine=cls.name)
         model = LatentVAE(LatentVAEConfig.from_dict(config["model"]))
         model.load_state_dict(_prefixed(state, "vae."))
-        prior = MoodLatentPrior(model.config.latent_dim)
-        prior.load_state_dict(_prefixed(state, "prior."))
+        prior = prior_from_state(state, model.config.latent_dim)
         codec_state = _prefixed(state, "codec.")
         codec = open_codec(config["codec"], device, codec_state or None, config.get("codec_config"))
         return cls(model, codec, config["styles"], config["clip_seconds"], prior, device, config=config)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """Weights to export: ``vae.*``, ``prior.*`` and the codec's own under ``codec.*`` (if it embeds any)."""
-        state = {f"vae.{k}": v for k, v in self.model.state_dict().items()}
-        if self.prior is not None:
-            state.update({f"prior.{k}": v for k, v in self.prior.state_dict().items()})
+        state = {f"vae.{k}": v for k, v in self.model.state_dict().items()} | prior_state(self.prior)
         state.update({f"codec.{k}": v for k, v in self.codec.state_dict().items()})
         return state
 
@@ -82,16 +78,14 @@ class LatentEngine(Engine):
         """VAE latents ``[N, latent_dim]`` -> N codec-decoded clips crossfaded into audio ``[length]``."""
         seqs = self.model.decode(z, mood, style).cpu()
         clips = torch.stack([torch.from_numpy(self.codec.decode(s, self.clip_samples)) for s in seqs])
-        audio = crossfade_slices(clips[:, None], self.overlap)[0, :length].numpy()
-        return np.pad(audio, (0, max(0, length - len(audio)))).astype(np.float32)
+        return join_windows(clips[:, None], self.overlap, length)
 
     def generate(self, request: Request) -> Result:
         length = round(request.seconds * self.sr)
-        n, centres = window_layout(length, self.clip_samples, self.overlap, self.sr)
-        mood, style = conditions(request.mood_at(centres), style_index(self.styles, request.style), self.device)
-        gen = torch.Generator().manual_seed(request.seed)
-        noise = correlated_noise(n, self.model.config.latent_dim, self.continuity, gen).to(self.device)
-        z = self.prior.sample(mood, noise, request.temperature) if self.prior is not None else noise
+        _, centres = window_layout(length, self.clip_samples, self.overlap, self.sr)
+        z, mood, style = window_latents(
+            request, centres, self.model.config.latent_dim, self.prior, self.continuity, self.styles, self.device
+        )
         audio = self.decode_clips(z, mood, style, length)
         audio *= peak_gain(audio)
         meta = {"engine": self.name, "codec": self.codec.kind, "seconds": request.seconds, "seed": request.seed}

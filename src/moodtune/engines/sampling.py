@@ -7,6 +7,36 @@ import math
 import numpy as np
 import torch
 
+from moodtune.engines.base import Request, style_index
+from moodtune.models.latent_prior import MoodLatentPrior
+
+
+def crossfade_slices(slices: torch.Tensor, overlap: int) -> torch.Tensor:
+    """Overlap-add ``[N, C, F]`` slices with linear crossfades of ``overlap`` frames -> ``[C, total]``.
+
+    C is the mel bands of log-mel slices, or 1 for audio windows. ``total = N * F - (N - 1) * overlap``;
+    the weights sum to one everywhere.
+    """
+    n, n_mels, f = slices.shape
+    hop = f - overlap
+    total = n * f - (n - 1) * overlap
+    out = torch.zeros(n_mels, total, dtype=slices.dtype, device=slices.device)
+    norm = torch.zeros(total, dtype=slices.dtype, device=slices.device)
+    window = torch.ones(f, dtype=slices.dtype, device=slices.device)
+    if overlap > 0:
+        ramp = (torch.arange(overlap, dtype=slices.dtype, device=slices.device) + 0.5) / overlap
+        window[:overlap] = ramp
+        window[-overlap:] = ramp.flip(0)
+    for i in range(n):
+        w = window.clone()
+        if i == 0 and overlap > 0:
+            w[:overlap] = 1.0
+        if i == n - 1 and overlap > 0:
+            w[-overlap:] = 1.0
+        out[:, i * hop : i * hop + f] += slices[i] * w
+        norm[i * hop : i * hop + f] += w
+    return out / norm
+
 
 def correlated_noise(n: int, dim: int, rho: float, generator: torch.Generator) -> torch.Tensor:
     """Standard-normal ``[n, dim]`` whose consecutive rows are AR(1)-correlated with coefficient ``rho``.
@@ -46,3 +76,32 @@ def label_tensors(
     return torch.tensor([row] * n, dtype=torch.float32, device=device), torch.full(
         (n,), style, dtype=torch.long, device=device
     )
+
+
+def window_latents(
+    request: Request,
+    centres: np.ndarray,
+    latent_dim: int,
+    prior: MoodLatentPrior | None,
+    continuity: float,
+    styles: list[str],
+    device: str = "cpu",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One latent per window centred at ``centres`` (seconds): ``(z [N, latent_dim], mood [N, 3], style [N])``.
+
+    The mood is the request's at each centre; the noise is AR(1)-correlated (``continuity``) and seeded
+    by the request; z comes from the mood prior when there is one, else it is the noise itself, both
+    scaled by the request's temperature.
+    """
+    mood, style = conditions(request.mood_at(centres), style_index(styles, request.style), device)
+    gen = torch.Generator().manual_seed(request.seed)
+    noise = correlated_noise(len(centres), latent_dim, continuity, gen).to(device)
+    z = prior.sample(mood, noise, request.temperature) if prior is not None else noise * request.temperature
+    return z, mood, style
+
+
+def join_windows(windows: torch.Tensor, overlap: int, length: int) -> np.ndarray:
+    """Audio windows ``[N, 1, window]`` crossfaded over ``overlap`` samples -> float32 ``[length]``
+    (cut, or zero-padded at the end)."""
+    audio = crossfade_slices(windows, overlap)[0, :length].cpu().numpy()
+    return np.pad(audio, (0, max(0, length - len(audio)))).astype(np.float32)

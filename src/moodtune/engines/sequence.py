@@ -17,7 +17,8 @@ import torch
 from moodtune.audio.io import peak_gain
 from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
-from moodtune.engines.spectrogram import SpectrogramEngine, crossfade_slices
+from moodtune.engines.sampling import crossfade_slices
+from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
 from moodtune.models.sequence import LatentSequenceModel, SequenceModelConfig
 

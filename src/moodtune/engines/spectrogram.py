@@ -20,35 +20,9 @@ from moodtune.audio.io import peak_gain
 from moodtune.audio.vocoder import GriffinLimVocoder
 from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
-from moodtune.engines.sampling import conditions, correlated_noise, label_tensors, window_layout
-from moodtune.models.latent_prior import MoodLatentPrior
+from moodtune.engines.sampling import crossfade_slices, label_tensors, window_latents, window_layout
+from moodtune.models.latent_prior import PRIOR_PREFIX, MoodLatentPrior, prior_from_state, prior_state
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
-
-
-def crossfade_slices(slices: torch.Tensor, overlap: int) -> torch.Tensor:
-    """Overlap-add ``[N, n_mels, F]`` slices with linear crossfades of ``overlap`` frames -> ``[n_mels, total]``.
-
-    ``total = N * F - (N - 1) * overlap``; the weights sum to one everywhere.
-    """
-    n, n_mels, f = slices.shape
-    hop = f - overlap
-    total = n * f - (n - 1) * overlap
-    out = torch.zeros(n_mels, total, dtype=slices.dtype, device=slices.device)
-    norm = torch.zeros(total, dtype=slices.dtype, device=slices.device)
-    window = torch.ones(f, dtype=slices.dtype, device=slices.device)
-    if overlap > 0:
-        ramp = (torch.arange(overlap, dtype=slices.dtype, device=slices.device) + 0.5) / overlap
-        window[:overlap] = ramp
-        window[-overlap:] = ramp.flip(0)
-    for i in range(n):
-        w = window.clone()
-        if i == 0 and overlap > 0:
-            w[:overlap] = 1.0
-        if i == n - 1 and overlap > 0:
-            w[-overlap:] = 1.0
-        out[:, i * hop : i * hop + f] += slices[i] * w
-        norm[i * hop : i * hop + f] += w
-    return out / norm
 
 
 class SpectrogramEngine(Engine):
@@ -89,19 +63,13 @@ class SpectrogramEngine(Engine):
     ) -> SpectrogramEngine:
         """Build from exported weights and config (also used by engines that embed this one)."""
         model = SpectrogramVAE(SpectrogramVAEConfig.from_dict(config["model"]))
-        model.load_state_dict({k: v for k, v in state.items() if not k.startswith("prior.")})
-        prior = None
-        if "prior.weight" in state:
-            prior = MoodLatentPrior(model.config.latent_dim)
-            prior.load_state_dict({k.removeprefix("prior."): v for k, v in state.items() if k.startswith("prior.")})
+        model.load_state_dict({k: v for k, v in state.items() if not k.startswith(PRIOR_PREFIX)})
+        prior = prior_from_state(state, model.config.latent_dim)
         return cls(model, MelConfig(**config["mel"]), config["styles"], device, config=config, prior=prior)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """Weights to export: the model's, plus the latent prior's under ``prior.``."""
-        state = dict(self.model.state_dict())
-        if self.prior is not None:
-            state.update({f"prior.{k}": v for k, v in self.prior.state_dict().items()})
-        return state
+        return {**self.model.state_dict(), **prior_state(self.prior)}
 
     @property
     def sr(self) -> int:
@@ -121,14 +89,10 @@ class SpectrogramEngine(Engine):
         """Scaled log-mel ``[n_mels, frames]`` covering ``request.seconds``."""
         c, f = self.mel_config, self.slice_frames
         total = c.frames(round(request.seconds * c.sr))
-        n, centres = window_layout(total, f, self.overlap, c.sr / c.hop_length)
-        mood, style = conditions(request.mood_at(centres), self.style_index(request.style), self.device)
-        gen = torch.Generator().manual_seed(request.seed)
-        noise = correlated_noise(n, self.model.config.latent_dim, self.continuity, gen).to(self.device)
-        if self.prior is not None:
-            z = self.prior.sample(mood, noise, request.temperature)
-        else:
-            z = noise * request.temperature
+        _, centres = window_layout(total, f, self.overlap, c.sr / c.hop_length)
+        z, mood, style = window_latents(
+            request, centres, self.model.config.latent_dim, self.prior, self.continuity, self.styles, self.device
+        )
         slices = self.model.decode(z, mood, style)[:, 0]
         return crossfade_slices(slices, self.overlap)[:, :total]
 

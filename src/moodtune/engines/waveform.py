@@ -19,10 +19,9 @@ import torch
 from moodtune.audio.io import peak_gain
 from moodtune.engines.base import Engine, Request, Result, style_index
 from moodtune.engines.checkpoint import load_checkpoint
-from moodtune.engines.sampling import conditions, correlated_noise, label_tensors, window_layout
-from moodtune.engines.spectrogram import crossfade_slices
+from moodtune.engines.sampling import join_windows, label_tensors, window_latents, window_layout
 from moodtune.errors import MoodtuneError
-from moodtune.models.latent_prior import MoodLatentPrior
+from moodtune.models.latent_prior import PRIOR_PREFIX, MoodLatentPrior, prior_from_state, prior_state
 from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
 
 
@@ -55,22 +54,13 @@ class WaveformEngine(Engine):
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> WaveformEngine:
         state, config = load_checkpoint(path, engine=cls.name)
         model = WaveformVAE(WaveformVAEConfig.from_dict(config["model"]))
-        model.load_state_dict({k: v for k, v in state.items() if not k.startswith("prior.")})
-        prior = MoodLatentPrior(model.config.latent_dim)
-        prior.load_state_dict({k.removeprefix("prior."): v for k, v in state.items() if k.startswith("prior.")})
+        model.load_state_dict({k: v for k, v in state.items() if not k.startswith(PRIOR_PREFIX)})
+        prior = prior_from_state(state, model.config.latent_dim)
         return cls(model, config["styles"], prior, device, config=config)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """Weights to export: the model's, plus the latent prior's under ``prior.``."""
-        state = dict(self.model.state_dict())
-        if self.prior is not None:
-            state.update({f"prior.{k}": v for k, v in self.prior.state_dict().items()})
-        return state
-
-    def _latents(self, mood: torch.Tensor, noise: torch.Tensor, temperature: float) -> torch.Tensor:
-        if self.prior is None:
-            return noise * temperature
-        return self.prior.sample(mood, noise, temperature)
+        return {**self.model.state_dict(), **prior_state(self.prior)}
 
     @torch.no_grad()
     def decode_windows(self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, length: int) -> np.ndarray:
@@ -78,16 +68,15 @@ class WaveformEngine(Engine):
         windows = torch.cat(
             [self.model.decode(z[i : i + 4], mood[i : i + 4], style[i : i + 4]) for i in range(0, len(z), 4)]
         )
-        audio = crossfade_slices(windows, self.overlap)[0, :length]
-        return np.pad(audio.cpu().numpy(), (0, max(0, length - audio.shape[0]))).astype(np.float32)
+        return join_windows(windows, self.overlap, length)
 
     def generate(self, request: Request) -> Result:
         length = round(request.seconds * self.sr)
-        n, centres = window_layout(length, self.window, self.overlap, self.sr)
-        mood, style = conditions(request.mood_at(centres), style_index(self.styles, request.style), self.device)
-        gen = torch.Generator().manual_seed(request.seed)
-        noise = correlated_noise(n, self.model.config.latent_dim, self.continuity, gen).to(self.device)
-        audio = self.decode_windows(self._latents(mood, noise, request.temperature), mood, style, length)
+        _, centres = window_layout(length, self.window, self.overlap, self.sr)
+        z, mood, style = window_latents(
+            request, centres, self.model.config.latent_dim, self.prior, self.continuity, self.styles, self.device
+        )
+        audio = self.decode_windows(z, mood, style, length)
         audio *= peak_gain(audio)
         meta = {"engine": self.name, "seconds": request.seconds, "seed": request.seed, "style": request.style}
         return Result(audio, self.sr, None, meta)

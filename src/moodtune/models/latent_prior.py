@@ -50,3 +50,22 @@ class MoodLatentPrior(nn.Module):
     def sample(self, mood: torch.Tensor, eps: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
         """``z [B, D]`` from standard-normal ``eps [B, D]``."""
         return self.mean(mood) + temperature * eps @ self.chol.T
+
+
+#: Key prefix of the prior's buffers inside an engine's exported weights.
+PRIOR_PREFIX = "prior."
+
+
+def prior_state(prior: MoodLatentPrior | None) -> dict[str, torch.Tensor]:
+    """The prior's buffers under :data:`PRIOR_PREFIX` (empty without a prior), to merge into exported weights."""
+    return {} if prior is None else {f"{PRIOR_PREFIX}{k}": v for k, v in prior.state_dict().items()}
+
+
+def prior_from_state(state: dict[str, torch.Tensor], latent_dim: int) -> MoodLatentPrior | None:
+    """The prior stored in exported weights by :func:`prior_state`, or None when there is none."""
+    own = {k.removeprefix(PRIOR_PREFIX): v for k, v in state.items() if k.startswith(PRIOR_PREFIX)}
+    if not own:
+        return None
+    prior = MoodLatentPrior(latent_dim)
+    prior.load_state_dict(own)
+    return prior

@@ -33,16 +33,10 @@ from moodtune.engines.latent import LatentEngine
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.reconstruction import multi_resolution_stft_distance
 from moodtune.fsutil import atomic_path, write_json_atomic
+from moodtune.models.conditioning import request_labels
 from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
-from moodtune.training.spectrogram import fit_latent_prior, write_training_plots
-from moodtune.training.trainer import (
-    build_trainer,
-    check_run_folder,
-    load_best_weights,
-    quiet_lightning,
-    resumed_config,
-)
-from moodtune.training.vae_module import VAEModule
+from moodtune.training.trainer import check_run_folder, fit, loaders, resumed_config, write_training_plots
+from moodtune.training.vae_module import VAEModule, fit_latent_prior
 from moodtune.viz.plots import plot_latent_map
 
 
@@ -122,11 +116,11 @@ class LatentVAEModule(VAEModule):
         super().__init__(LatentVAE(LatentVAEConfig.from_dict(model_config)), lr, beta, kl_warmup_steps)
         self.save_hyperparameters()
 
-    def reconstruction_terms(self, x: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
-        return super().reconstruction_terms(self.model.standardise(x), recon)
+    def target(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.standardise(x)
 
     def extra_metrics(self, x: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {"mse": torch.nn.functional.mse_loss(recon, self.model.standardise(x))}
+        return {"mse": torch.nn.functional.mse_loss(recon, x)}
 
 
 def train_latent(cfg: LatentTrainConfig, resume: bool = False, progress: bool = True) -> dict[str, Any]:
@@ -157,11 +151,7 @@ def train_latent(cfg: LatentTrainConfig, resume: bool = False, progress: bool = 
     module = LatentVAEModule(model_config.to_dict(), cfg.lr, cfg.beta, cfg.kl_warmup_steps)
     train_x = torch.stack([train_ds[i]["x"] for i in range(len(train_ds))])  # [N, D, F]
     module.model.set_normalisation(train_x.mean(dim=(0, 2)), train_x.std(dim=(0, 2)))
-    gen = torch.Generator().manual_seed(cfg.seed)
-    train_loader = DataLoader(
-        train_ds, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=len(train_ds) > cfg.batch_size
-    )
-    val_loader = DataLoader(val_ds, batch_size=cfg.batch_size)
+    train_loader, val_loader = loaders(train_ds, val_ds, cfg.batch_size, cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
     run_config = {
         "engine": "latent",
@@ -174,18 +164,11 @@ def train_latent(cfg: LatentTrainConfig, resume: bool = False, progress: bool = 
     if codec.kind == "spectrogram":
         run_config["codec_config"] = read_checkpoint_config(cfg.codec["path"])
     write_json_atomic(out / "train_config.json", run_config)
-    trainer, ckpt = build_trainer(out, cfg.epochs, cfg.max_minutes, cfg.accelerator, cfg.devices, progress)
-    with quiet_lightning(progress):
-        trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
-    model = load_best_weights(module, ckpt)
+    model, fitted = fit(module, out, cfg, train_loader, val_loader, resume_from, progress, t0)
     engine = LatentEngine(model, codec, styles, cfg.clip_seconds, fit_latent_prior(model, train_ds))
     results: dict[str, Any] = {
         "codec": codec.kind,
-        "train_minutes": round((time.perf_counter() - t0) / 60, 2),
-        "epochs": trainer.current_epoch,
-        "steps": trainer.global_step,
-        "best_val_loss": float(ckpt.best_model_score) if ckpt.best_model_score is not None else None,
-        "params": sum(p.numel() for p in model.parameters()),
+        **fitted,
         "train_clips": len(train_ds),
         "tracks_too_short": int(short),
         "codec_frames_per_clip": frames,
@@ -229,13 +212,8 @@ def heldout_scores(
         start = r["frame"] / engine.codec.frame_rate
         audio, sr = load_audio(r["path"], sr=engine.sr, start_s=start, end_s=start + seconds, check_silence=False)
         codec_only = engine.codec_roundtrip(audio)
-        known = bool(r["known"])
-        through = engine.reconstruct_audio(
-            audio,
-            r["valence"] if known else None,
-            r["arousal"] if known else None,
-            engine.styles[r["style"]] if r["style"] else None,
-        )
+        mood = (r["valence"], r["arousal"], r["known"])
+        through = engine.reconstruct_audio(audio, **request_labels(mood, r["style"], engine.styles))
         codec_scores.append(multi_resolution_stft_distance(audio, codec_only)["log_magnitude_l1"])
         vae_scores.append(multi_resolution_stft_distance(audio, through)["log_magnitude_l1"])
         if i < 2:

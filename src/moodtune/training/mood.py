@@ -8,7 +8,6 @@ the validation clips; R^2 and RMSE on the held-out test clips. It never sees gen
 from __future__ import annotations
 
 import copy
-import json
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -21,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from moodtune.data.cache import FeatureCache
-from moodtune.data.manifest import read_manifest
+from moodtune.data.manifest import read_manifest, va_curve_array
 from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.descriptors import DESCRIPTOR_SIZE, MoodDescriptors
@@ -58,13 +57,8 @@ def window_labels(row: dict[str, Any], starts_s: np.ndarray, window_s: float) ->
     clip's static label.
     """
     static = np.array([row["valence"], row["arousal"]], np.float32)
-    curve_text = row.get("va_curve") or ""
     out = np.tile(static, (len(starts_s), 1))
-    if not curve_text:
-        return out
-    curve = np.array(
-        [[np.nan if v is None else v for v in pair] for pair in json.loads(curve_text)], np.float64
-    ).reshape(-1, 2)
+    curve = va_curve_array(row.get("va_curve") or "")
     for w, t0 in enumerate(starts_s):
         part = curve[int(np.floor(t0)) : int(np.ceil(t0 + window_s))]
         known = part[~np.isnan(part).any(axis=1)]

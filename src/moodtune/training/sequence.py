@@ -7,7 +7,6 @@ clip that covers each step.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -18,28 +17,20 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from moodtune.audio.io import AudioReadError, load_audio
-from moodtune.data.manifest import read_manifest
+from moodtune.data.manifest import read_manifest, va_curve_array
 from moodtune.engines.base import Request
 from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
 from moodtune.fsutil import atomic_path, write_json_atomic
 from moodtune.models.conditioning import UNKNOWN_STYLE, mood_vector
-from moodtune.models.sequence import LatentSequenceModel, SequenceModelConfig
+from moodtune.models.sequence import SequenceModelConfig
 from moodtune.progress import progress_bar
 from moodtune.training.sequence_module import SequenceModule
-from moodtune.training.trainer import (
-    LOG_DIR,
-    build_trainer,
-    check_run_folder,
-    load_best_weights,
-    quiet_lightning,
-    resumed_config,
-)
-from moodtune.viz.plots import plot_training_curves, read_metrics
+from moodtune.training.trainer import check_run_folder, fit, loaders, resumed_config, write_training_plots
 
 
 @dataclass
@@ -103,11 +94,10 @@ def track_latents(
 def step_mood(clip: dict[str, Any], seconds: float) -> list[float]:
     """``[valence, arousal, known]`` at ``seconds`` into the track: the clip's per-second annotation there
     (DEAM's dynamic labels, ``va_curve``) when it has one, else the clip's static label."""
-    if clip.get("va_curve"):
-        curve = json.loads(clip["va_curve"])
-        i = math.floor(seconds) - math.floor(clip["start_s"])
-        if 0 <= i < len(curve) and None not in curve[i]:
-            return mood_vector(*curve[i])
+    curve = va_curve_array(clip.get("va_curve") or "")
+    i = math.floor(seconds) - math.floor(clip["start_s"])
+    if 0 <= i < len(curve) and not np.isnan(curve[i]).any():
+        return mood_vector(*curve[i])
     return mood_vector(clip["valence"], clip["arousal"])
 
 
@@ -164,25 +154,17 @@ def train_sequence(cfg: SequenceTrainConfig, resume: bool = False, progress: boo
     mean, std = all_z.mean(0), all_z.std(0).clamp_min(1e-3)
     train_ds = LatentWindows(train_tracks, cfg.steps, mean, std, random_offset=True)
     val_ds = LatentWindows(data["val"] or train_tracks, cfg.steps, mean, std, random_offset=False)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    train_loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=gen)
-    val_loader = DataLoader(val_ds, batch_size=cfg.batch_size)
+    train_loader, val_loader = loaders(train_ds, val_ds, cfg.batch_size, cfg.seed, drop_last=False)
     model_config = SequenceModelConfig.preset(cfg.size, latent_dim=vae.model.config.latent_dim, n_styles=len(styles))
     run_config = {"engine": "sequence", "train": asdict(cfg), "model": model_config.to_dict(), "styles": styles}
     write_json_atomic(out / "train_config.json", run_config)
     module = SequenceModule(model_config.to_dict(), cfg.loss, cfg.lr, cfg.adv_weight)
-    trainer, ckpt = build_trainer(out, cfg.epochs, cfg.max_minutes, cfg.accelerator, cfg.devices, progress)
-    with quiet_lightning(progress):
-        trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
-    model: LatentSequenceModel = load_best_weights(module, ckpt)  # type: ignore[assignment]
+    model, fitted = fit(module, out, cfg, train_loader, val_loader, resume_from, progress, t0)
     results = {
         "loss": cfg.loss,
-        "train_minutes": round((time.perf_counter() - t0) / 60, 2),
-        "epochs": trainer.current_epoch,
-        "steps": trainer.global_step,
-        "best_val_free_l2": float(ckpt.best_model_score) if ckpt.best_model_score is not None else None,
+        **{k: v for k, v in fitted.items() if k != "best_val_loss"},
+        "best_val_free_l2": fitted["best_val_loss"],  # val/loss is the free-running L2
         "train_tracks": len(train_ds),
-        "params": sum(p.numel() for p in model.parameters()),
     }
     state = {f"seq.{k}": v for k, v in model.state_dict().items()}
     state.update({f"vae.{k}": v for k, v in vae.state_dict().items()})
@@ -196,9 +178,7 @@ def train_sequence(cfg: SequenceTrainConfig, resume: bool = False, progress: boo
 
         engine = SequenceEngine.from_checkpoint(out)
         write_continuation_plot(engine, held.iloc[0].to_dict(), out / "plots" / "continuation_vs_original.png")
-    metrics = read_metrics(sorted((out / LOG_DIR).glob("version_*")))
-    if metrics:
-        plot_training_curves(metrics, out / "plots" / "training_curves.png", ["loss", "l2"])
+    write_training_plots(out, ["loss", "l2"])
     return results
 
 
@@ -206,7 +186,7 @@ def write_continuation_plot(engine: Any, row: dict[str, Any], png: Path, context
     """Predicted vs original spectrogram of a manifest row's file, continued after ``context_steps`` latents
     with the row's mood (None when the file is unreadable or too short)."""
     from moodtune.mood import Mood
-    from moodtune.viz.plots import plot_continuation
+    from moodtune.viz.plots import plot_reconstruction
 
     v, a = row.get("valence"), row.get("arousal")
     mood = Mood(float(v), float(a)) if v is not None and a is not None and v == v and a == a else Mood(0.0, 0.0)
@@ -216,4 +196,5 @@ def write_continuation_plot(engine: Any, row: dict[str, Any], png: Path, context
     except (AudioReadError, MoodtuneError):
         return None
     title = f"({Path(row['path']).name}, held out, {mood.nearest_name()})"
-    return plot_continuation(original, predicted, context_s, png, title, engine.sr)
+    label = f"predicted after {context_s:.1f} s of context"
+    return plot_reconstruction(original, predicted, png, title, engine.sr, label=label, marker_s=context_s)

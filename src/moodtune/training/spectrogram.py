@@ -10,7 +10,6 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
 from moodtune.audio.features import MelConfig
 from moodtune.data.cache import FeatureCache, LogMelFeature
@@ -21,18 +20,10 @@ from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import DatasetError, MoodtuneError
 from moodtune.evaluation.reconstruction import log_spectral_distance, scaled_to_db
 from moodtune.fsutil import write_json_atomic
-from moodtune.models.latent_prior import MoodLatentPrior
-from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
-from moodtune.training.trainer import (
-    LOG_DIR,
-    build_trainer,
-    check_run_folder,
-    load_best_weights,
-    quiet_lightning,
-    resumed_config,
-)
-from moodtune.training.vae_module import SpectrogramVAEModule
-from moodtune.viz.plots import plot_latent_map, plot_reconstruction, plot_training_curves, read_metrics
+from moodtune.models.spectrogram_vae import SpectrogramVAEConfig
+from moodtune.training.trainer import check_run_folder, fit, loaders, resumed_config, write_training_plots
+from moodtune.training.vae_module import SpectrogramVAEModule, fit_latent_prior
+from moodtune.viz.plots import plot_latent_map, plot_reconstruction
 
 
 @dataclass
@@ -80,11 +71,7 @@ def train_spectrogram(cfg: SpectrogramTrainConfig, resume: bool = False, progres
         val_ds = MelSliceDataset(cfg.data, "val", styles, model_config.frames, manifest=manifest)
     except DatasetError:
         val_ds = MelSliceDataset(cfg.data, "train", styles, model_config.frames, manifest=manifest)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    train_loader = DataLoader(
-        train_ds, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=len(train_ds) > cfg.batch_size
-    )
-    val_loader = DataLoader(val_ds, batch_size=cfg.batch_size)
+    train_loader, val_loader = loaders(train_ds, val_ds, cfg.batch_size, cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
     run_config = {
         "engine": "spectrogram",
@@ -95,43 +82,22 @@ def train_spectrogram(cfg: SpectrogramTrainConfig, resume: bool = False, progres
     }
     write_json_atomic(out / "train_config.json", run_config)
     module = SpectrogramVAEModule(model_config.to_dict(), cfg.lr, cfg.beta, cfg.kl_warmup_steps)
-    trainer, ckpt = build_trainer(
+    model, results = fit(
+        module,
         out,
-        cfg.epochs,
-        cfg.max_minutes,
-        cfg.accelerator,
-        cfg.devices,
+        cfg,
+        train_loader,
+        val_loader,
+        resume_from,
         progress,
+        t0,
         limit_train_batches=cfg.limit_train_batches,
     )
-    with quiet_lightning(progress):
-        trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
-    model = load_best_weights(module, ckpt)
-    results = {
-        "train_minutes": round((time.perf_counter() - t0) / 60, 2),
-        "epochs": trainer.current_epoch,
-        "steps": trainer.global_step,
-        "best_val_loss": float(ckpt.best_model_score) if ckpt.best_model_score is not None else None,
-        "params": sum(p.numel() for p in model.parameters()),
-    }
     engine = SpectrogramEngine(model, mel, styles, prior=fit_latent_prior(model, train_ds))
     results.update(evaluate_reconstruction(engine, cfg.data, manifest, out / "plots"))
     save_checkpoint(out, "spectrogram", engine.state_dict(), {**run_config, "data": str(cfg.data), "results": results})
     write_training_plots(out)
     return results
-
-
-@torch.no_grad()
-def fit_latent_prior(model: SpectrogramVAE, dataset: MelSliceDataset, batch_size: int = 64) -> MoodLatentPrior:
-    """Fit the mood-conditional latent prior on the posterior means of every training slice."""
-    was_random, dataset.random_offset = dataset.random_offset, False
-    latents, moods = [], []
-    for batch in DataLoader(dataset, batch_size=batch_size):
-        mu, _ = model.encode(batch["x"], batch["mood"], batch["style"])
-        latents.append(mu)
-        moods.append(batch["mood"])
-    dataset.random_offset = was_random
-    return MoodLatentPrior.fit(torch.cat(latents), torch.cat(moods))
 
 
 def evaluate_reconstruction(
@@ -175,10 +141,3 @@ def _labels(row: dict[str, Any], engine: SpectrogramEngine) -> dict[str, Any]:
     known = v is not None and a is not None and not (np.isnan(v) or np.isnan(a))
     style = str(row["style"]) if str(row["style"]) in engine.styles[1:] else None
     return {"valence": float(v) if known else None, "arousal": float(a) if known else None, "style": style}
-
-
-def write_training_plots(out: Path) -> None:
-    """Training curves (total, reconstruction, KL) from every logged run of ``out``."""
-    metrics = read_metrics(sorted((out / LOG_DIR).glob("version_*")))
-    if metrics:
-        plot_training_curves(metrics, out / "plots" / "training_curves.png", ["loss", "recon", "kl"])

@@ -20,15 +20,7 @@ from moodtune.fsutil import write_json_atomic
 from moodtune.midi.tokens import PAD
 from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
 from moodtune.training.symbolic_module import SymbolicLSTMModule
-from moodtune.training.trainer import (
-    LOG_DIR,
-    build_trainer,
-    check_run_folder,
-    load_best_weights,
-    quiet_lightning,
-    resumed_config,
-)
-from moodtune.viz.plots import plot_training_curves, read_metrics
+from moodtune.training.trainer import check_run_folder, fit, loaders, resumed_config, write_training_plots
 
 
 @dataclass
@@ -71,9 +63,7 @@ def train_symbolic(cfg: SymbolicTrainConfig, resume: bool = False, progress: boo
     )
     train_ds = TokenWindowDataset(train_pieces, tokenizer, cfg.seq_len)
     val_ds = TokenWindowDataset(val_pieces, tokenizer, cfg.seq_len, hop=cfg.seq_len)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    train_loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=gen)
-    val_loader = DataLoader(val_ds, batch_size=cfg.batch_size)
+    train_loader, val_loader = loaders(train_ds, val_ds, cfg.batch_size, cfg.seed, drop_last=False)
     out.mkdir(parents=True, exist_ok=True)
     run_config = {
         "engine": "symbolic",
@@ -84,19 +74,14 @@ def train_symbolic(cfg: SymbolicTrainConfig, resume: bool = False, progress: boo
     }
     write_json_atomic(out / "train_config.json", run_config)
     module = SymbolicLSTMModule(model_config.to_dict(), cfg.lr, pad_id=tokenizer.index[PAD])
-    trainer, ckpt = build_trainer(out, cfg.epochs, cfg.max_minutes, cfg.accelerator, cfg.devices, progress)
-    with quiet_lightning(progress):
-        trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
-    model = load_best_weights(module, ckpt)
-    results = {
-        "train_minutes": round((time.perf_counter() - t0) / 60, 2),
-        "epochs": trainer.current_epoch,
-        "steps": trainer.global_step,
-        "params": sum(p.numel() for p in model.parameters()),
-        "train_tokens": sum(len(p.tokens) for p in train_pieces),
-        "val_perplexity": round(heldout_perplexity(model, val_ds, tokenizer.index[PAD]), 3),
-        "vocabulary": len(tokenizer.vocabulary),
-    }
+    model, results = fit(module, out, cfg, train_loader, val_loader, resume_from, progress, t0)
+    results.update(
+        {
+            "train_tokens": sum(len(p.tokens) for p in train_pieces),
+            "val_perplexity": round(heldout_perplexity(model, val_ds, tokenizer.index[PAD]), 3),
+            "vocabulary": len(tokenizer.vocabulary),
+        }
+    )
     test = _split(pieces, "test")
     if test:
         results["test_perplexity"] = round(
@@ -106,9 +91,7 @@ def train_symbolic(cfg: SymbolicTrainConfig, resume: bool = False, progress: boo
             3,
         )
     save_checkpoint(out, "symbolic", model.state_dict(), {**run_config, "data": str(cfg.data), "results": results})
-    metrics = read_metrics(sorted((out / LOG_DIR).glob("version_*")))
-    if metrics:
-        plot_training_curves(metrics, out / "plots" / "training_curves.png", ["loss"])
+    write_training_plots(out, ["loss"])
     return results
 
 

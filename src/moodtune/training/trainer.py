@@ -5,16 +5,18 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
+from torch.utils.data import DataLoader, Dataset
 
 from moodtune.errors import MoodtuneError
 
@@ -115,3 +117,58 @@ def quiet_lightning(progress: bool) -> Iterator[None]:
             yield
         finally:
             logger.setLevel(level)
+
+
+def loaders(
+    train_ds: Dataset, val_ds: Dataset, batch_size: int, seed: int, drop_last: bool = True
+) -> tuple[DataLoader, DataLoader]:
+    """Seeded, shuffled training loader and an ordered validation loader. With ``drop_last`` a short last
+    training batch is dropped, unless the whole set is smaller than one batch."""
+    gen = torch.Generator().manual_seed(seed)
+    drop = drop_last and len(train_ds) > batch_size
+    train = DataLoader(train_ds, batch_size=batch_size, shuffle=True, generator=gen, drop_last=drop)
+    return train, DataLoader(val_ds, batch_size=batch_size)
+
+
+def fit(
+    module: L.LightningModule,
+    out_dir: Path,
+    cfg: Any,
+    train_loader: DataLoader,
+    val_loader: DataLoader,
+    resume_from: Path | None,
+    progress: bool,
+    started: float,
+    callbacks: Sequence[L.Callback] = (),
+    **limits: int | None,
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Train ``module`` with :func:`build_trainer` (``cfg`` gives epochs, max_minutes, accelerator, devices),
+    resuming from ``resume_from``; then restore the best weights.
+
+    Returns the model (CPU, eval mode) and the results every engine reports: minutes since ``started``
+    (a ``time.perf_counter()`` value), epochs, steps, best validation loss and parameter count.
+    ``limits`` are ``limit_train_batches`` / ``limit_val_batches``.
+    """
+    trainer, ckpt = build_trainer(
+        out_dir, cfg.epochs, cfg.max_minutes, cfg.accelerator, cfg.devices, progress, **limits
+    )
+    trainer.callbacks.extend(callbacks)
+    with quiet_lightning(progress):
+        trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
+    model = load_best_weights(module, ckpt)
+    return model, {
+        "train_minutes": round((time.perf_counter() - started) / 60, 2),
+        "epochs": trainer.current_epoch,
+        "steps": trainer.global_step,
+        "best_val_loss": float(ckpt.best_model_score) if ckpt.best_model_score is not None else None,
+        "params": sum(p.numel() for p in model.parameters()),
+    }
+
+
+def write_training_plots(out_dir: Path, keys: Sequence[str] = ("loss", "recon", "kl")) -> None:
+    """Training curves of ``keys`` from every logged run of ``out_dir`` into ``plots/training_curves.png``."""
+    from moodtune.viz.plots import plot_training_curves, read_metrics
+
+    metrics = read_metrics(sorted((out_dir / LOG_DIR).glob("version_*")))
+    if metrics:
+        plot_training_curves(metrics, out_dir / "plots" / "training_curves.png", keys)

@@ -13,7 +13,9 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader, Dataset
 
+from moodtune.models.latent_prior import MoodLatentPrior
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 
 #: A latent unit is "active" when the variance of its posterior mean over a batch exceeds this (Burda et al.).
@@ -57,6 +59,10 @@ class VAEModule(L.LightningModule):
             return self.beta
         return self.beta * min(1.0, self.global_step / self.kl_warmup_steps)
 
+    def target(self, x: torch.Tensor) -> torch.Tensor:
+        """What the reconstruction is compared with (the input itself unless a model works in another space)."""
+        return x
+
     def reconstruction_terms(self, x: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
         """Named terms whose sum is the reconstruction loss; ``recon`` (squared error) must be among them."""
         return {"recon": F.mse_loss(recon, x, reduction="sum") / x.shape[0]}
@@ -67,7 +73,8 @@ class VAEModule(L.LightningModule):
 
     def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
         recon, mu, logvar = self.model(batch["x"], batch["mood"], batch["style"])
-        terms = self.reconstruction_terms(batch["x"], recon)
+        target = self.target(batch["x"])
+        terms = self.reconstruction_terms(target, recon)
         kl = kl_divergence(mu, logvar)
         weight = self.kl_weight() if stage == "train" else self.beta
         loss = sum(terms.values()) + weight * kl
@@ -77,7 +84,7 @@ class VAEModule(L.LightningModule):
         for name, value in terms.items():
             self.log(f"{stage}/{name}", value, batch_size=n, on_step=on_step, on_epoch=True)
         self.log(f"{stage}/kl", kl, batch_size=n, on_step=on_step, on_epoch=True)
-        for name, value in self.extra_metrics(batch["x"], recon.detach()).items():
+        for name, value in self.extra_metrics(target, recon.detach()).items():
             self.log(f"{stage}/{name}", value, batch_size=n, on_step=False, on_epoch=True)
         self.log(f"{stage}/neg_elbo", terms["recon"] + kl, batch_size=n, on_step=False, on_epoch=True)
         self.log(f"{stage}/active_units", float(active_units(mu)), batch_size=n, on_step=False, on_epoch=True)
@@ -103,3 +110,21 @@ class SpectrogramVAEModule(VAEModule):
     ) -> None:
         super().__init__(SpectrogramVAE(SpectrogramVAEConfig.from_dict(model_config)), lr, beta, kl_warmup_steps)
         self.save_hyperparameters()
+
+
+@torch.no_grad()
+def fit_latent_prior(model: nn.Module, dataset: Dataset, batch_size: int = 64) -> MoodLatentPrior:
+    """Fit the mood-conditional latent prior on the posterior means of every training item.
+
+    ``model.encode(x, mood, style)`` gives the posterior; a ``random_offset`` flag on the dataset is
+    switched off meanwhile, so each item is read at its fixed position.
+    """
+    was_random = getattr(dataset, "random_offset", False)
+    dataset.random_offset = False
+    latents, moods = [], []
+    for batch in DataLoader(dataset, batch_size=batch_size):
+        mu, _ = model.encode(batch["x"], batch["mood"], batch["style"])
+        latents.append(mu)
+        moods.append(batch["mood"])
+    dataset.random_offset = was_random
+    return MoodLatentPrior.fit(torch.cat(latents), torch.cat(moods))

@@ -20,7 +20,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from moodtune.data.manifest import read_manifest
 from moodtune.data.torch_datasets import style_vocabulary
@@ -30,17 +30,11 @@ from moodtune.engines.waveform import WaveformEngine
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.reconstruction import multi_resolution_stft_distance
 from moodtune.fsutil import write_json_atomic
+from moodtune.models.conditioning import request_labels
 from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
 from moodtune.mood import QUADRANT_MOODS, Mood
-from moodtune.training.spectrogram import fit_latent_prior, write_training_plots
-from moodtune.training.trainer import (
-    build_trainer,
-    check_run_folder,
-    load_best_weights,
-    quiet_lightning,
-    resumed_config,
-)
-from moodtune.training.vae_module import VAEModule
+from moodtune.training.trainer import check_run_folder, fit, loaders, resumed_config, write_training_plots
+from moodtune.training.vae_module import VAEModule, fit_latent_prior
 from moodtune.viz.plots import frames_to_gif, plot_waveform_grid
 
 
@@ -187,39 +181,31 @@ def train_waveform(cfg: WaveformTrainConfig, resume: bool = False, progress: boo
     samples = model_config.samples
     train_ds = AudioWindows(by_split["train"], samples, cfg.sr, random_offset=True)
     val_ds = AudioWindows(by_split["val"] or by_split["train"], samples, cfg.sr, random_offset=False)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    train_loader = DataLoader(
-        train_ds, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=len(train_ds) > cfg.batch_size
-    )
-    val_loader = DataLoader(val_ds, batch_size=cfg.batch_size)
+    train_loader, val_loader = loaders(train_ds, val_ds, cfg.batch_size, cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
     run_config = {"engine": "waveform", "train": asdict(cfg), "model": model_config.to_dict(), "styles": styles}
     write_json_atomic(out / "train_config.json", run_config)
     module = WaveformVAEModule(model_config.to_dict(), cfg.lr, cfg.beta, cfg.kl_warmup_steps, cfg.spectral_weight)
-    trainer, ckpt = build_trainer(
+    grid_dir = out / "plots" / "epochs"
+    model, results = fit(
+        module,
         out,
-        cfg.epochs,
-        cfg.max_minutes,
-        cfg.accelerator,
-        cfg.devices,
+        cfg,
+        train_loader,
+        val_loader,
+        resume_from,
         progress,
+        t0,
+        callbacks=[WaveformGrid(grid_dir, cfg.seed)],
         limit_train_batches=cfg.limit_train_batches,
         limit_val_batches=cfg.limit_val_batches,
     )
-    grid_dir = out / "plots" / "epochs"
-    trainer.callbacks.append(WaveformGrid(grid_dir, cfg.seed))
-    with quiet_lightning(progress):
-        trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
-    model = load_best_weights(module, ckpt)
-    results: dict[str, Any] = {
-        "train_minutes": round((time.perf_counter() - t0) / 60, 2),
-        "epochs": trainer.current_epoch,
-        "steps": trainer.global_step,
-        "best_val_loss": float(ckpt.best_model_score) if ckpt.best_model_score is not None else None,
-        "params": sum(p.numel() for p in model.parameters()),
-        "train_windows": len(train_ds),
-        "config": {"sr": cfg.sr, "seconds": cfg.seconds, "latent_dim": cfg.latent_dim, "size": cfg.size},
-    }
+    results.update(
+        {
+            "train_windows": len(train_ds),
+            "config": {"sr": cfg.sr, "seconds": cfg.seconds, "latent_dim": cfg.latent_dim, "size": cfg.size},
+        }
+    )
     engine = WaveformEngine(model, styles, prior=fit_latent_prior(model, train_ds, batch_size=cfg.batch_size))
     results.update(heldout_reconstruction(engine, by_split["test"] or by_split["val"], samples))
     save_checkpoint(out, "waveform", engine.state_dict(), {**run_config, "data": str(cfg.data), "results": results})
@@ -237,14 +223,7 @@ def heldout_reconstruction(
     scores = []
     for track in tracks[:max_tracks]:
         audio = track.feature[:samples].astype(np.float32)
-        mood = track.mood_at(0.0)
-        known = bool(mood[2])
-        rec = engine.reconstruct_audio(
-            audio,
-            float(mood[0]) if known else None,
-            float(mood[1]) if known else None,
-            engine.styles[track.style] if track.style else None,
-        )
+        rec = engine.reconstruct_audio(audio, **request_labels(track.mood_at(0.0), track.style, engine.styles))
         scores.append(list(multi_resolution_stft_distance(audio, rec, stft_fft_sizes(engine.sr)).values()))
     if not scores:
         return {}

@@ -51,29 +51,17 @@ def plot_reconstruction(
     title: str = "",
     sr: int = 22050,
     hop: int = 512,
+    label: str = "reconstruction",
+    marker_s: float | None = None,
 ) -> Path:
-    """Original vs reconstructed log-mel, one above the other."""
+    """Original vs reconstructed (or predicted: ``label``) log-mel, one above the other; ``marker_s`` draws a
+    dashed line at that time on both (e.g. where the context of a prediction ends)."""
     fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
     _mel_axes(axes[0], original, sr, hop, f"original {title}".strip())
-    _mel_axes(axes[1], reconstruction, sr, hop, f"reconstruction {title}".strip())
-    return _save(fig, path)
-
-
-def plot_continuation(
-    original: np.ndarray,
-    predicted: np.ndarray,
-    context_s: float,
-    path: str | os.PathLike[str],
-    title: str = "",
-    sr: int = 22050,
-    hop: int = 512,
-) -> Path:
-    """Original vs predicted log-mel of a held-out clip; a dashed line marks where the given context ends."""
-    fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-    _mel_axes(axes[0], original, sr, hop, f"original {title}".strip())
-    _mel_axes(axes[1], predicted, sr, hop, f"predicted after {context_s:.1f} s of context {title}".strip())
-    for ax in axes:
-        ax.axvline(context_s, color="white", linestyle="--", linewidth=1.5)
+    _mel_axes(axes[1], reconstruction, sr, hop, f"{label} {title}".strip())
+    if marker_s is not None:
+        for ax in axes:
+            ax.axvline(marker_s, color="white", linestyle="--", linewidth=1.5)
     return _save(fig, path)
 
 
