@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -15,10 +14,10 @@ from torch.utils.data import Dataset
 from moodtune.data.manifest import read_manifest
 from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.errors import DatasetError, MoodtuneError
-from moodtune.midi.analysis import tonic_shift
+from moodtune.labels import mood_vector
+from moodtune.midi.analysis import to_c_tonic
 from moodtune.midi.render import load_midi
-from moodtune.midi.tokens import BOS, EOS, PAD, NoteEvent, NotesTokenizer, Tokenizer, make_tokenizer, midi_notes
-from moodtune.models.conditioning import mood_vector
+from moodtune.midi.tokens import BOS, EOS, PAD, NotesTokenizer, Tokenizer, make_tokenizer, midi_notes
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +32,6 @@ class Piece:
     mood: list[float]
     style: int
     split: str
-
-
-def to_c_tonic(notes: list[NoteEvent]) -> list[NoteEvent]:
-    """Transpose a piece so its estimated tonic (Krumhansl-Kessler, helped by the final bass note) is C.
-
-    Every piece then shares one tonic, so its mode shows directly in which thirds, sixths and sevenths
-    it uses (E or E-flat, A or A-flat, B or B-flat) instead of having to be inferred from a key first.
-    Notes pushed outside the piano range are dropped.
-    """
-    if not notes:
-        return notes
-    last = max(n.start for n in notes)
-    final_bass = min(n.pitch for n in notes if n.start >= last - 1e-6)
-    shift = tonic_shift([n.pitch for n in notes], [n.duration for n in notes], final_bass)
-    return [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes if 21 <= n.pitch + shift <= 108]
 
 
 def load_pieces(

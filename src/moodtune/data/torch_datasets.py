@@ -12,7 +12,7 @@ from torch.utils.data import Dataset
 from moodtune.data.cache import FeatureCache, LogMelFeature
 from moodtune.data.manifest import read_manifest
 from moodtune.errors import DatasetError
-from moodtune.models.conditioning import mood_vector
+from moodtune.labels import mood_vector
 
 UNKNOWN = "<unknown>"
 

@@ -19,7 +19,7 @@ import pandas as pd
 from moodtune.data.cache import Feature, FeatureCache, clip_fingerprint
 from moodtune.data.manifest import read_manifest
 from moodtune.errors import DatasetError
-from moodtune.models.conditioning import UNKNOWN_STYLE, mood_vector
+from moodtune.labels import UNKNOWN_STYLE, mood_vector
 
 
 class WaveformFeature:

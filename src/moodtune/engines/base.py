@@ -1,22 +1,38 @@
-"""The one interface every model family implements: ``Engine.from_checkpoint(path).generate(Request)``."""
+"""The one interface every model family implements: ``Engine.from_checkpoint(path).generate(Request)``.
+
+What an engine can do beyond generating is a capability, a runtime-checkable Protocol checked with
+``isinstance(engine, Reconstructs)``: :class:`Reconstructs`, :class:`Continues`, :class:`Varies`.
+"""
 
 from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from moodtune.engines.checkpoint import read_checkpoint_config
 from moodtune.errors import MoodtuneError
-from moodtune.models.conditioning import UNKNOWN_STYLE
 from moodtune.mood import Mood, Trajectory
+from moodtune.registry import family, resolve
+
+if TYPE_CHECKING:
+    import pretty_midi
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Sampling options only one family understands; each family subclasses this with its own fields."""
+
+    engine: str = ""  # set by each subclass: the family that reads these options
 
 
 @dataclass(frozen=True)
 class Request:
-    """What to generate: a mood or a trajectory, a length, a style, a seed and sampling options."""
+    """What to generate: a mood or a trajectory, a length, a style, a seed, a temperature, and optionally
+    options of one family (``options``, e.g. the symbolic engine's :class:`SymbolicOptions`)."""
 
     mood: Mood | None = None
     trajectory: Trajectory | None = None
@@ -24,10 +40,7 @@ class Request:
     style: str | None = None
     seed: int = 0
     temperature: float = 1.0
-    notes: int | None = None
-    top_k: int | None = None
-    top_p: float | None = None
-    primer: str | None = None
+    options: EngineOptions | None = None
 
     def __post_init__(self) -> None:
         if (self.mood is None) == (self.trajectory is None):
@@ -36,12 +49,6 @@ class Request:
             raise MoodtuneError(f"seconds must lie in [0.5, 3600], got {self.seconds}")
         if not 0.0 <= self.temperature <= 5.0:
             raise MoodtuneError(f"temperature must lie in [0, 5], got {self.temperature}")
-        if self.notes is not None and not 1 <= self.notes <= 100_000:
-            raise MoodtuneError(f"notes must lie in [1, 100000], got {self.notes}")
-        if self.top_k is not None and self.top_k < 1:
-            raise MoodtuneError(f"top-k must be at least 1, got {self.top_k}")
-        if self.top_p is not None and not 0.0 < self.top_p <= 1.0:
-            raise MoodtuneError(f"top-p must lie in (0, 1], got {self.top_p}")
 
     def mood_at(self, seconds: np.ndarray) -> np.ndarray:
         """Valence/arousal ``[N, 2]`` asked for at the given times."""
@@ -50,25 +57,21 @@ class Request:
         assert self.mood is not None
         return np.tile([self.mood.valence, self.mood.arousal], (len(seconds), 1))
 
+    def describe(self) -> str:
+        """``"happy"``, ``"0.50,-0.20"`` or ``"trajectory"``: a short name for titles and file names."""
+        return self.mood.nearest_name() if self.mood is not None else "trajectory"
+
 
 @dataclass
 class Result:
-    """Generated audio ``[T]`` (mono float32 at ``sr``), its log-mel ``[n_mels, F]`` or its MIDI, and metadata."""
+    """Generated audio ``[T]`` (mono float32 at ``sr``), its log-mel ``[n_mels, F]`` (spectrogram-based
+    engines) or its MIDI (symbolic engine), and metadata."""
 
     audio: np.ndarray
     sr: int
     mel: np.ndarray | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    midi: Any = None  # pretty_midi.PrettyMIDI for the symbolic engine
-
-
-def style_index(styles: list[str], style: str | None) -> int:
-    """Index of ``style`` in a vocabulary whose entry 0 is "unknown" (None -> 0); MoodtuneError lists the known ones."""
-    if style is None:
-        return UNKNOWN_STYLE
-    if style not in styles[1:]:
-        raise MoodtuneError(f"unknown style {style!r}; this model knows: {', '.join(styles[1:]) or 'none'}")
-    return styles.index(style)
+    midi: pretty_midi.PrettyMIDI | None = None
 
 
 class Engine(ABC):
@@ -81,34 +84,86 @@ class Engine(ABC):
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> Engine:
         """Load a checkpoint folder written by training."""
 
+    @property
+    @abstractmethod
+    def sr(self) -> int:
+        """Sample rate of the audio it writes (and reads, where it reads any)."""
+
     @abstractmethod
     def generate(self, request: Request) -> Result:
         """Generate audio for the request."""
 
+    def options(self, request: Request, kind: type[EngineOptions] | None = None) -> EngineOptions | None:
+        """The request's family options: refused when they belong to another family; ``kind()`` when absent."""
+        opts = request.options
+        if opts is not None and (kind is None or not isinstance(opts, kind)):
+            raise MoodtuneError(f"the {self.name} engine does not take {opts.engine} options")
+        return opts if opts is not None else (kind() if kind is not None else None)
+
+
+@runtime_checkable
+class Reconstructs(Protocol):
+    """Encode and decode audio: what the model keeps of a clip."""
+
+    name: str
+
+    @property
+    def sr(self) -> int: ...
+
+    def reconstruct_audio(
+        self, audio: np.ndarray, valence: float | None = None, arousal: float | None = None, style: str | None = None
+    ) -> np.ndarray:
+        """``audio [T]`` at ``sr`` -> its reconstruction ``[T]``."""
+        ...
+
+
+@runtime_checkable
+class HasComponent(Protocol):
+    """An engine built on a fixed component (a vocoder, a codec) whose own round trip bounds reconstruction."""
+
+    component: str
+
+    def component_roundtrip(self, audio: np.ndarray) -> np.ndarray:
+        """``audio [T]`` through the component alone -> ``[T]``."""
+        ...
+
+
+@runtime_checkable
+class Continues(Protocol):
+    """Continue a piece of audio."""
+
+    def continue_audio(self, audio: np.ndarray, request: Request, crossfade_s: float = 0.5) -> Result:
+        """``audio [T]`` followed by ``request.seconds`` of continuation."""
+        ...
+
+
+@runtime_checkable
+class Varies(Protocol):
+    """Make a variation of a piece of audio."""
+
+    def vary(
+        self,
+        audio: np.ndarray,
+        amount: float = 0.5,
+        seed: int = 0,
+        valence: float | None = None,
+        arousal: float | None = None,
+        style: str | None = None,
+    ) -> np.ndarray:
+        """Encode -> perturb by ``amount`` -> decode ``audio [T]``."""
+        ...
+
 
 def load_engine(path: str | os.PathLike[str], device: str = "cpu") -> Engine:
-    """Open any checkpoint with the engine its config names."""
-    from moodtune.engines.checkpoint import read_checkpoint_config
-
+    """Open any checkpoint with the engine its config names (looked up in the registry)."""
     name = read_checkpoint_config(path).get("engine")
-    if name == "spectrogram":
-        from moodtune.engines.spectrogram import SpectrogramEngine
+    try:
+        engine_class = resolve(family(str(name)).engine)
+    except MoodtuneError as exc:
+        raise MoodtuneError(f"{path}: {exc}") from exc
+    return engine_class.from_checkpoint(path, device)
 
-        return SpectrogramEngine.from_checkpoint(path, device)
-    if name == "symbolic":
-        from moodtune.engines.symbolic import SymbolicEngine
 
-        return SymbolicEngine.from_checkpoint(path, device)
-    if name == "sequence":
-        from moodtune.engines.sequence import SequenceEngine
-
-        return SequenceEngine.from_checkpoint(path, device)
-    if name == "waveform":
-        from moodtune.engines.waveform import WaveformEngine
-
-        return WaveformEngine.from_checkpoint(path, device)
-    if name == "latent":
-        from moodtune.engines.latent import LatentEngine
-
-        return LatentEngine.from_checkpoint(path, device)
-    raise MoodtuneError(f"{path}: unknown engine {name!r}")
+def mood_clips(engine: Engine, moods: tuple[str, ...], seconds: float, seed: int = 0) -> list[tuple[str, Result]]:
+    """One generated clip per named mood, in order."""
+    return [(name, engine.generate(Request(mood=Mood.named(name), seconds=seconds, seed=seed))) for name in moods]

@@ -26,6 +26,7 @@ import torch
 
 from moodtune.engines.checkpoint import resolve_checkpoint
 from moodtune.engines.sampling import crossfade_slices
+from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
 
 #: Condition of the spectrogram codec: valence 0, arousal 0, known.
@@ -142,8 +143,6 @@ class SpectrogramCodec:
     kind = "spectrogram"
 
     def __init__(self, engine: Any, path: str = "", hop_frames: int = 32) -> None:
-        from moodtune.engines.spectrogram import SpectrogramEngine
-
         if not isinstance(engine, SpectrogramEngine):
             raise MoodtuneError("the spectrogram codec needs a spectrogram checkpoint")
         if not 1 <= hop_frames <= engine.slice_frames:
@@ -159,8 +158,6 @@ class SpectrogramCodec:
     @classmethod
     def from_run(cls, path: str | os.PathLike[str], hop_frames: int = 32, device: str = "cpu") -> SpectrogramCodec:
         """Open a ``moodtune train spectrogram`` run."""
-        from moodtune.engines.spectrogram import SpectrogramEngine
-
         return cls(SpectrogramEngine.from_checkpoint(path, device), str(path), hop_frames)
 
     def frames(self, seconds: float) -> int:
@@ -210,8 +207,6 @@ def open_codec(
     if kind == "spectrogram":
         hop = int(spec.get("hop_frames", 32))
         if state is not None and config is not None:
-            from moodtune.engines.spectrogram import SpectrogramEngine
-
             return SpectrogramCodec(SpectrogramEngine.from_state(state, config, device), spec.get("path", ""), hop)
         return SpectrogramCodec.from_run(spec["path"], hop, device)
     raise MoodtuneError(f"unknown codec {kind!r}; choose encodec or spectrogram")

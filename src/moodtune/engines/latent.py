@@ -16,10 +16,11 @@ import numpy as np
 import torch
 
 from moodtune.audio.io import peak_gain
-from moodtune.engines.base import Engine, Request, Result, style_index
+from moodtune.engines.base import Engine, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.codecs import Codec, open_codec
 from moodtune.engines.sampling import join_windows, label_tensors, window_latents, window_layout
+from moodtune.labels import style_index
 from moodtune.models.latent_prior import MoodLatentPrior, prior_from_state, prior_state
 from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
 
@@ -32,6 +33,7 @@ class LatentEngine(Engine):
     """Generate and reconstruct audio with a codec and the emotional VAE over its latents."""
 
     name = "latent"
+    component = "codec"
 
     def __init__(
         self,
@@ -53,9 +55,13 @@ class LatentEngine(Engine):
         self.device = device
         self.continuity = continuity
         self.config = config or {}
-        self.sr = codec.sr
         self.clip_samples = round(clip_seconds * self.sr)
         self.overlap = min(round(overlap_s * self.sr), self.clip_samples // 4)
+
+    @property
+    def sr(self) -> int:
+        """The codec's sample rate."""
+        return self.codec.sr
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> LatentEngine:
@@ -81,6 +87,7 @@ class LatentEngine(Engine):
         return join_windows(clips[:, None], self.overlap, length)
 
     def generate(self, request: Request) -> Result:
+        self.options(request)
         length = round(request.seconds * self.sr)
         _, centres = window_layout(length, self.clip_samples, self.overlap, self.sr)
         z, mood, style = window_latents(
@@ -91,7 +98,7 @@ class LatentEngine(Engine):
         meta = {"engine": self.name, "codec": self.codec.kind, "seconds": request.seconds, "seed": request.seed}
         return Result(audio, self.sr, None, meta)
 
-    def codec_roundtrip(self, audio: np.ndarray) -> np.ndarray:
+    def component_roundtrip(self, audio: np.ndarray) -> np.ndarray:
         """Audio ``[T]`` through the codec alone (the upper bound of any reconstruction) -> ``[T]``."""
         return self.codec.decode(self.codec.encode(audio), len(audio))
 

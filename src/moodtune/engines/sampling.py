@@ -7,7 +7,8 @@ import math
 import numpy as np
 import torch
 
-from moodtune.engines.base import Request, style_index
+from moodtune.engines.base import Request
+from moodtune.labels import style_index
 from moodtune.models.latent_prior import MoodLatentPrior
 
 

@@ -15,11 +15,12 @@ import numpy as np
 import torch
 
 from moodtune.audio.io import peak_gain
-from moodtune.engines.base import Engine, Request, Result, style_index
+from moodtune.engines.base import Engine, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.sampling import crossfade_slices
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
+from moodtune.labels import style_index
 from moodtune.models.sequence import LatentSequenceModel, SequenceModelConfig
 
 
@@ -46,7 +47,6 @@ class SequenceEngine(Engine):
         self.mean, self.std = mean.to(device), std.to(device)
         self.styles = styles
         self.device = device
-        self.sr = vae.mel_config.sr
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> SequenceEngine:
@@ -57,6 +57,11 @@ class SequenceEngine(Engine):
         model = LatentSequenceModel(SequenceModelConfig(**config["model"]))
         model.load_state_dict({k.removeprefix("seq."): v for k, v in state.items() if k.startswith("seq.")})
         return cls(model, vae, state["norm.mean"], state["norm.std"], config["styles"], device)
+
+    @property
+    def sr(self) -> int:
+        """The spectrogram VAE's sample rate."""
+        return self.vae.sr
 
     @property
     def hop_frames(self) -> int:
@@ -132,6 +137,7 @@ class SequenceEngine(Engine):
                 return
 
     def generate(self, request: Request) -> Result:
+        self.options(request)
         chunks, mels = zip(*self.stream(request), strict=True)
         audio = np.concatenate(chunks)
         mel = crossfade_slices(torch.stack(mels), self.vae.overlap).cpu().numpy()

@@ -18,9 +18,10 @@ import torch
 from moodtune.audio.features import LogMel, MelConfig
 from moodtune.audio.io import peak_gain
 from moodtune.audio.vocoder import GriffinLimVocoder
-from moodtune.engines.base import Engine, Request, Result, style_index
+from moodtune.engines.base import Engine, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.sampling import crossfade_slices, label_tensors, window_latents, window_layout
+from moodtune.labels import style_index
 from moodtune.models.latent_prior import PRIOR_PREFIX, MoodLatentPrior, prior_from_state, prior_state
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 
@@ -29,6 +30,7 @@ class SpectrogramEngine(Engine):
     """Generate, reconstruct and encode with a trained spectrogram VAE."""
 
     name = "spectrogram"
+    component = "vocoder"
 
     def __init__(
         self,
@@ -97,6 +99,7 @@ class SpectrogramEngine(Engine):
         return crossfade_slices(slices, self.overlap)[:, :total]
 
     def generate(self, request: Request) -> Result:
+        self.options(request)
         mel = self.generate_mel(request)
         n_samples = round(request.seconds * self.mel_config.sr)
         audio = self.vocoder(mel, length=n_samples).cpu().numpy().astype(np.float32)
@@ -177,3 +180,7 @@ class SpectrogramEngine(Engine):
     ) -> np.ndarray:
         """``audio [T]`` -> encode -> decode -> vocode -> ``[T]``."""
         return self.reconstruct(audio, valence=valence, arousal=arousal, style=style)[2]
+
+    def component_roundtrip(self, audio: np.ndarray) -> np.ndarray:
+        """``audio [T]`` -> its real log-mel -> the vocoder alone -> ``[T]`` (the bound on reconstruction)."""
+        return self.vocoder(self.logmel(audio), length=len(audio)).cpu().numpy().astype(np.float32)

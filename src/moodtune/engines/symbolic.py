@@ -9,15 +9,17 @@ as it unfolds.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from moodtune.data.token_datasets import to_c_tonic
-from moodtune.engines.base import Engine, Request, Result, style_index
+from moodtune.engines.base import Engine, EngineOptions, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.errors import MidiReadError, MoodtuneError
+from moodtune.labels import style_index
+from moodtune.midi.analysis import to_c_tonic
 from moodtune.midi.render import FluidSynthRenderer, load_midi
 from moodtune.midi.tokens import BOS, EOS, PAD, Tokenizer, midi_notes, notes_to_midi, tokenizer_from_dict
 from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
@@ -37,6 +39,30 @@ def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float |
         drop[0] = False
         out[order[drop]] = -float("inf")
     return out
+
+
+@dataclass(frozen=True)
+class SymbolicOptions(EngineOptions):
+    """Sampling options of the symbolic engine: a note count instead of seconds, top-k / nucleus filtering
+    and a primer MIDI file to continue."""
+
+    engine: str = "symbolic"
+    notes: int | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    primer: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.notes is not None and not 1 <= self.notes <= 100_000:
+            raise MoodtuneError(f"notes must lie in [1, 100000], got {self.notes}")
+        if self.top_k is not None and self.top_k < 1:
+            raise MoodtuneError(f"top-k must be at least 1, got {self.top_k}")
+        if self.top_p is not None and not 0.0 < self.top_p <= 1.0:
+            raise MoodtuneError(f"top-p must lie in (0, 1], got {self.top_p}")
+
+
+#: Sample rate of the rendered audio.
+RENDER_SR = 22050
 
 
 class SymbolicEngine(Engine):
@@ -59,7 +85,11 @@ class SymbolicEngine(Engine):
         self.styles = styles
         self.soundfont = soundfont
         self.device = device
-        self.sr = 22050
+
+    @property
+    def sr(self) -> int:
+        """Sample rate of the rendered audio."""
+        return RENDER_SR
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> SymbolicEngine:
@@ -89,14 +119,15 @@ class SymbolicEngine(Engine):
 
     @torch.no_grad()
     def generate_tokens(self, request: Request, primer: list[str] | None = None) -> list[str]:
-        """Sample until ``request.notes`` notes, or ``request.seconds`` of music, have been written.
+        """Sample until the options' ``notes`` notes, or ``request.seconds`` of music, have been written.
 
-        The result starts with the primer's tokens (``primer``, else read from ``request.primer``).
+        The result starts with the primer's tokens (``primer``, else read from the options' ``primer``).
         """
+        opts = self.sampling_options(request)
         tok = self.tokenizer
         seq_len = self.model.config.seq_len
         if primer is None:
-            primer = self.primer_tokens(request.primer) if request.primer else []
+            primer = self.primer_tokens(opts.primer) if opts.primer else []
         tokens = [BOS, *primer]
         elapsed = [0.0]
         for t in tokens[1:]:
@@ -105,7 +136,7 @@ class SymbolicEngine(Engine):
         banned = [tok.index[t] for t in (PAD, BOS) if t in tok.index]
         eos = tok.index.get(EOS)
         gen = torch.Generator().manual_seed(request.seed)
-        target_notes = request.notes
+        target_notes = opts.notes
         budget = 40 * (target_notes or int(request.seconds * 20)) + len(tokens)
         n_primer_notes = len(tok.decode(primer))
         while len(tokens) < budget:
@@ -123,7 +154,7 @@ class SymbolicEngine(Engine):
             if request.temperature <= 0:
                 choice = int(torch.argmax(logits))
             else:
-                probs = torch.softmax(filter_logits(logits / request.temperature, request.top_k, request.top_p), dim=-1)
+                probs = torch.softmax(filter_logits(logits / request.temperature, opts.top_k, opts.top_p), dim=-1)
                 choice = int(torch.multinomial(probs, 1, generator=gen))
             token = tok.vocabulary[choice]
             tokens.append(token)
@@ -135,11 +166,18 @@ class SymbolicEngine(Engine):
                 break
         return tokens[1:]
 
+    def sampling_options(self, request: Request) -> SymbolicOptions:
+        """The request's :class:`SymbolicOptions` (defaults when it has none)."""
+        opts = self.options(request, SymbolicOptions)
+        assert isinstance(opts, SymbolicOptions)
+        return opts
+
     def generate(self, request: Request) -> Result:
-        primer = self.primer_tokens(request.primer) if request.primer else []
+        opts = self.sampling_options(request)
+        primer = self.primer_tokens(opts.primer) if opts.primer else []
         tokens = self.generate_tokens(request, primer)
         notes = self.tokenizer.decode(tokens)
-        if request.notes is None:
+        if opts.notes is None:
             horizon = request.seconds + sum(self.tokenizer.seconds_of(t) for t in primer)
             notes = [n for n in notes if n.start < horizon]
         if not notes:

@@ -17,10 +17,11 @@ import numpy as np
 import torch
 
 from moodtune.audio.io import peak_gain
-from moodtune.engines.base import Engine, Request, Result, style_index
+from moodtune.engines.base import Engine, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.sampling import join_windows, label_tensors, window_latents, window_layout
 from moodtune.errors import MoodtuneError
+from moodtune.labels import style_index
 from moodtune.models.latent_prior import PRIOR_PREFIX, MoodLatentPrior, prior_from_state, prior_state
 from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
 
@@ -46,9 +47,13 @@ class WaveformEngine(Engine):
         self.device = device
         self.continuity = continuity
         self.config = config or {}
-        self.sr = model.config.sr
         self.window = model.config.samples
         self.overlap = min(round(overlap_s * self.sr), self.window // 4)
+
+    @property
+    def sr(self) -> int:
+        """The model's sample rate."""
+        return self.model.config.sr
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> WaveformEngine:
@@ -71,6 +76,7 @@ class WaveformEngine(Engine):
         return join_windows(windows, self.overlap, length)
 
     def generate(self, request: Request) -> Result:
+        self.options(request)
         length = round(request.seconds * self.sr)
         _, centres = window_layout(length, self.window, self.overlap, self.sr)
         z, mood, style = window_latents(

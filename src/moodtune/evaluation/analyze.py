@@ -13,6 +13,8 @@ from moodtune.audio.io import AUDIO_EXTENSIONS, AudioReadError, load_audio
 from moodtune.data.adapters.base import files_with_suffix
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.mood_model import MoodModel
+from moodtune.fsutil import write_text_atomic
+from moodtune.viz.plots import plot_mood_curve
 from moodtune.mood import Mood
 
 
@@ -75,8 +77,6 @@ def write_analysis(
     """Write the per-file table as CSV and each file's curve as CSV + PNG; returns lines saying what was written."""
     import pandas as pd
 
-    from moodtune.fsutil import write_text_atomic
-    from moodtune.viz.plots import plot_mood_curve
 
     lines = []
     if table_csv:

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from moodtune.data.manifest import read_manifest
-from moodtune.engines.base import Engine, Request, load_engine
+from moodtune.engines.base import Engine, Reconstructs, Request, load_engine
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.diversity import COLLAPSE_RATIO, within_group_distance
 from moodtune.evaluation.fad import Embedding, frechet_audio_distance, make_embedding
 from moodtune.evaluation.mood_control import control_scores, pearson
 from moodtune.evaluation.mood_model import MoodModel
-from moodtune.evaluation.reconstruction import log_spectral_distance, multi_resolution_stft_distance, scaled_to_db
+from moodtune.evaluation.mood_training import MoodTrainConfig, train_mood
 from moodtune.evaluation.sets import (
     SampleSet,
     generated_set,
@@ -30,7 +30,10 @@ from moodtune.evaluation.sets import (
 )
 from moodtune.evaluation.symbolic_metrics import METRICS, distribution_overlap, read_piece, set_metrics
 from moodtune.fsutil import write_json_atomic, write_text_atomic
+from moodtune.midi.render import FluidSynthRenderer
 from moodtune.mood import Trajectory
+from moodtune.training.heldout import read_clips, reconstruction_scores
+from moodtune.viz.plots import plot_distributions, plot_mood_curve, plot_mood_scatter
 
 MOOD_MODEL_DIR = "mood-model"
 
@@ -56,8 +59,6 @@ def mood_model_for(data: str, path: str | None, progress: bool, say: Callable[[s
         return MoodModel.from_checkpoint(path)
     default = Path(data) / MOOD_MODEL_DIR
     if not (default / "model.safetensors").is_file():
-        from moodtune.training.mood import MoodTrainConfig, train_mood
-
         say(f"no mood model given: training one on the real clips of {data} into {default}")
         train_mood(MoodTrainConfig(data=data, out=str(default)), progress=progress)
     return MoodModel.from_checkpoint(default)
@@ -108,65 +109,31 @@ def score_set(
     return row, measured, metrics
 
 
-def reconstruction_variants(engine: Engine) -> dict[str, Callable[[np.ndarray, float, float], np.ndarray]]:
-    """Named ``audio at the engine's rate -> audio`` functions: the model's round trip and, where the engine
-    has one, the round trip of the component it cannot beat (the vocoder, the codec)."""
-    from moodtune.engines.latent import LatentEngine
-    from moodtune.engines.spectrogram import SpectrogramEngine
-
-    if not hasattr(engine, "reconstruct_audio"):
-        return {}
-    variants = {"model (encode -> decode)": lambda x, v, a: engine.reconstruct_audio(x, valence=v, arousal=a)}
-    if isinstance(engine, SpectrogramEngine):
-        variants["vocoder only (real mel -> audio)"] = lambda x, v, a: engine.vocoder(
-            engine.logmel(x), length=len(x)
-        ).numpy()
-    if isinstance(engine, LatentEngine):
-        variants[f"codec only ({engine.codec.kind})"] = lambda x, v, a: engine.codec_roundtrip(x)
-    return variants
-
-
 def reconstruction_rows(engine: Engine, rows: pd.DataFrame, seconds: float) -> list[dict[str, Any]]:
-    """Held-out reconstruction through the engine (and its vocoder or codec alone), scored at 22 050 Hz.
-
-    The clips are read at 22 050 Hz, resampled to the engine's rate, reconstructed and resampled back,
-    so engines at lower rates pay for the bandwidth they cannot represent. LSD is on the log-mel of the
-    reconstructed audio; MR-STFT compares the waveforms' magnitude spectrograms.
-    """
-    from moodtune.audio.features import LogMel, MelConfig
-    from moodtune.audio.io import resample
-
-    variants = reconstruction_variants(engine)
-    if not variants:
+    """Held-out reconstruction through the engine (and its vocoder or codec alone) with the evaluator training
+    uses (:mod:`moodtune.training.heldout`): clips scored at 22 050 Hz, so engines at lower rates pay for the
+    bandwidth they cannot represent. Empty for engines that do not reconstruct."""
+    if not isinstance(engine, Reconstructs):
         return []
-    mel_config = MelConfig()
-    logmel, ref_sr, sr = LogMel(mel_config), mel_config.sr, int(getattr(engine, "sr", mel_config.sr))
-    real = real_set(rows, seconds, ref_sr)
-    out: dict[str, list[list[float]]] = {k: [] for k in variants}
-    for audio, (v, a) in zip(real.audio, real.asked, strict=True):
-        mel = logmel(audio).numpy()
-        x = resample(audio, ref_sr, sr)
-        for key, fn in variants.items():
-            y = resample(np.asarray(fn(x, float(v), float(a)), np.float32), sr, ref_sr)
-            y = np.pad(y[: len(audio)], (0, max(0, len(audio) - len(y))))
-            mr = multi_resolution_stft_distance(audio, y)
-            out[key].append([log_spectral_distance(scaled_to_db(mel), scaled_to_db(logmel(y).numpy())), *mr.values()])
+    clips = read_clips(rows, list(getattr(engine, "styles", [])), len(rows), seconds)
+    if not clips:
+        return []
+    scores, _ = reconstruction_scores(engine, clips)
+    names = {"model": "model (encode -> decode)", "vocoder": "vocoder only (real mel -> audio)"}
     return [
         {
-            "set": key,
-            "clips": len(vals),
-            "lsd_db": round(float(np.mean([v[0] for v in vals])), 3),
-            "mrstft_sc": round(float(np.mean([v[1] for v in vals])), 4),
-            "mrstft_logmag": round(float(np.mean([v[2] for v in vals])), 4),
+            "set": names.get(key, f"{key} only"),
+            "clips": len(clips),
+            "lsd_db": round(s["lsd_db"], 3),
+            "mrstft_sc": round(s["mrstft_sc"], 4),
+            "mrstft_logmag": round(s["mrstft_logmag"], 4),
         }
-        for key, vals in out.items()
+        for key, s in scores.items()
     ]
 
 
 def trajectory_following(engine: Engine, mood: MoodModel, text: str, seed: int, out: Path) -> dict[str, Any]:
     """Generate along a mood curve, measure the curve every second and compare (Pearson r per dimension)."""
-    from moodtune.viz.plots import plot_mood_curve
-
     traj = Trajectory.parse(text)
     seconds = max(traj.duration, 8.0)
     result = engine.generate(Request(trajectory=traj, seconds=seconds, seed=seed))
@@ -190,8 +157,6 @@ def trajectory_following(engine: Engine, mood: MoodModel, text: str, seed: int, 
 
 def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the whole evaluation; writes ``report.json``, ``report.md`` and plots into ``cfg.out``."""
-    from moodtune.viz.plots import plot_distributions, plot_mood_scatter
-
     t0 = time.perf_counter()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -228,8 +193,6 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
                 for _, r in train_rows.iterrows()
             ]
         )
-        from moodtune.midi.render import FluidSynthRenderer
-
         with FluidSynthRenderer(None, sr) as renderer:
             trivial = random_notes_set(generated, real.pieces, cfg.seconds, renderer.render, sr, cfg.seed)
     else:

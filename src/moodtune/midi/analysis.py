@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
+
+from moodtune.midi.tokens import NoteEvent
 
 # Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -76,3 +79,18 @@ def tonic_shift(pitches: Sequence[int], durations: Sequence[float], final_bass: 
     tonic, _ = estimate_key(pitches, durations, final_bass=final_bass)
     shift = -tonic % 12
     return shift - 12 if shift > 5 else shift
+
+
+def to_c_tonic(notes: list[NoteEvent]) -> list[NoteEvent]:
+    """Transpose a piece so its estimated tonic (Krumhansl-Kessler, helped by the final bass note) is C.
+
+    Every piece then shares one tonic, so its mode shows directly in which thirds, sixths and sevenths
+    it uses (E or E-flat, A or A-flat, B or B-flat) instead of having to be inferred from a key first.
+    Notes pushed outside the piano range are dropped.
+    """
+    if not notes:
+        return notes
+    last = max(n.start for n in notes)
+    final_bass = min(n.pitch for n in notes if n.start >= last - 1e-6)
+    shift = tonic_shift([n.pitch for n in notes], [n.duration for n in notes], final_bass)
+    return [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes if 21 <= n.pitch + shift <= 108]

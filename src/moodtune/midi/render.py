@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from moodtune.errors import MoodtuneError
+from moodtune.errors import MidiReadError, MoodtuneError
 
 #: FluidSynth master gain: loud renderings peak near -1.5 dBFS with the default soundfont.
 DEFAULT_GAIN = 0.55
@@ -140,7 +140,6 @@ class FluidSynthRenderer:
 
 def load_midi(path: str | os.PathLike[str]) -> pretty_midi.PrettyMIDI:
     """Read a MIDI file; :class:`~moodtune.errors.MidiReadError` names the file if it is corrupt or has no notes."""
-    from moodtune.errors import MidiReadError
 
     try:
         pm = pretty_midi.PrettyMIDI(str(path))

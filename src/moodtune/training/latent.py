@@ -5,60 +5,68 @@
    ``clip_seconds`` clip: track, first frame, split, valence, arousal, style) is written beside them.
 2. An emotional VAE learns the clips' latent sequences conditioned on valence/arousal and style
    (squared error on standardised latents + beta * KL); Lightning checkpoints, CSV metrics.
-3. Afterwards: a mood-conditional prior, held-out scores (latent MSE; MR-STFT of codec-only and
-   VAE reconstructions), reconstruction WAVs, training curves, a latent-space plot, and one generated
-   clip per quadrant mood drawn side by side.
+3. Afterwards: a mood-conditional prior, held-out scores (latent MSE; reconstruction through the VAE and
+   through the codec alone), training curves, a latent-space plot, and one generated clip per quadrant
+   mood drawn side by side.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import lightning as L
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from moodtune.audio.io import write_wav
 from moodtune.data.manifest import read_manifest
 from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.data.tracks import Track, feature_folder, load_tracks
-from moodtune.engines.checkpoint import read_checkpoint_config, save_checkpoint
+from moodtune.engines.base import mood_clips
+from moodtune.engines.checkpoint import read_checkpoint_config
 from moodtune.engines.codecs import CodecLatentFeature, open_codec
 from moodtune.engines.latent import LatentEngine
 from moodtune.errors import MoodtuneError
-from moodtune.evaluation.reconstruction import multi_resolution_stft_distance
-from moodtune.fsutil import atomic_path, write_json_atomic
-from moodtune.models.conditioning import request_labels
+from moodtune.fsutil import atomic_path
 from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
-from moodtune.training.trainer import check_run_folder, fit, loaders, resumed_config, write_training_plots
+from moodtune.mood import QUADRANT_MOODS
+from moodtune.training.config import VAETrainConfig, option
+from moodtune.training.heldout import heldout_reconstruction
+from moodtune.training.recipe import Finished, Recipe, Setup
 from moodtune.training.vae_module import VAEModule, fit_latent_prior
-from moodtune.viz.plots import plot_latent_map
+from moodtune.viz.plots import plot_latent_map, plot_waveforms
 
 
-@dataclass
-class LatentTrainConfig:
-    """Everything a latent training run depends on (saved in the run)."""
+@dataclass(kw_only=True)
+class LatentTrainConfig(VAETrainConfig):
+    """Everything a latent training run depends on (saved in the run). The codec is either a spectrogram
+    run (``vae``, offline) or EnCodec weights (``encodec``, a folder or a hub id)."""
 
-    data: str
-    out: str
-    codec: dict[str, Any] = field(default_factory=dict)
-    clip_seconds: float = 5.0
-    latent_dim: int = 32
-    epochs: int = 100
-    max_minutes: float | None = None
-    size: str = "small"
-    batch_size: int = 32
-    lr: float = 1e-3
-    beta: float = 0.1
-    kl_warmup_steps: int = 200
-    accelerator: str = "auto"
-    devices: int = 1
-    seed: int = 0
+    engine: ClassVar[str] = "latent"
+
+    vae: str | None = option(None, help="codec: a spectrogram run whose VAE encodes the audio (works offline)")
+    encodec: str | None = option(
+        None, help="codec: EnCodec weights, a local folder or a hub id such as facebook/encodec_24khz"
+    )
+    bandwidth: float = option(6.0, help="EnCodec bandwidth in kbps (with --encodec)", positive=True)
+    clip_seconds: float = option(5.0, help="length of the clips the VAE learns", positive=True)
+    epochs: int = option(100, help="maximum number of epochs", positive=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (self.vae is None) == (self.encodec is None):
+            raise MoodtuneError(
+                "train latent needs one codec: --vae RUN (a spectrogram run) or --encodec DIR_OR_HUB_ID"
+            )
+
+    def codec_spec(self) -> dict[str, Any]:
+        """What :func:`open_codec` takes."""
+        if self.encodec is not None:
+            return {"kind": "encodec", "path": self.encodec, "bandwidth": self.bandwidth}
+        return {"kind": "spectrogram", "path": self.vae}
 
 
 def clip_table(tracks: list[Track], frames: int, frame_rate: float) -> tuple[pd.DataFrame, int]:
@@ -110,11 +118,8 @@ class LatentClips(Dataset):
 class LatentVAEModule(VAEModule):
     """Squared error on standardised codec latents + beta * KL; also logs the mean squared error."""
 
-    def __init__(
-        self, model_config: dict[str, Any], lr: float = 1e-3, beta: float = 0.1, kl_warmup_steps: int = 200
-    ) -> None:
-        super().__init__(LatentVAE(LatentVAEConfig.from_dict(model_config)), lr, beta, kl_warmup_steps)
-        self.save_hyperparameters()
+    def __init__(self, model_config: LatentVAEConfig, cfg: LatentTrainConfig) -> None:
+        super().__init__(LatentVAE(model_config), cfg)
 
     def target(self, x: torch.Tensor) -> torch.Tensor:
         return self.model.standardise(x)
@@ -123,74 +128,85 @@ class LatentVAEModule(VAEModule):
         return {"mse": torch.nn.functional.mse_loss(recon, x)}
 
 
-def train_latent(cfg: LatentTrainConfig, resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train, export ``model.safetensors`` (VAE + prior + codec weights when it has its own) + ``config.json``."""
-    t0 = time.perf_counter()
-    out = Path(cfg.out)
-    resume_from = check_run_folder(out, resume)
-    cfg = resumed_config(out, cfg, resume)
-    if cfg.clip_seconds <= 0 or cfg.latent_dim < 1 or cfg.batch_size < 1:
-        raise MoodtuneError("--clip-seconds, --latent-dim and --batch-size must be positive")
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    codec = open_codec(cfg.codec)
-    manifest = read_manifest(cfg.data)
-    styles = style_vocabulary(manifest)
-    feature = CodecLatentFeature(codec)
-    tracks = load_tracks(cfg.data, feature, styles, manifest=manifest, progress=progress)
-    frames = codec.frames(cfg.clip_seconds)
-    table, short = clip_table(tracks, frames, codec.frame_rate)
-    labels_file = feature_folder(cfg.data, feature) / f"labels-{cfg.clip_seconds:g}s.parquet"
-    with atomic_path(labels_file) as tmp:
-        table.to_parquet(tmp, index=False)
-    splits = {s: table[table["split"] == s] for s in ("train", "val", "test")}
-    train_ds = LatentClips(tracks, splits["train"], frames)
-    val_ds = LatentClips(tracks, splits["val"] if not splits["val"].empty else splits["train"], frames)
-    model_config = LatentVAEConfig.preset(
-        cfg.size, codec_dim=codec.dim, frames=frames, latent_dim=cfg.latent_dim, n_styles=len(styles)
-    )
-    module = LatentVAEModule(model_config.to_dict(), cfg.lr, cfg.beta, cfg.kl_warmup_steps)
-    train_x = torch.stack([train_ds[i]["x"] for i in range(len(train_ds))])  # [N, D, F]
-    module.model.set_normalisation(train_x.mean(dim=(0, 2)), train_x.std(dim=(0, 2)))
-    train_loader, val_loader = loaders(train_ds, val_ds, cfg.batch_size, cfg.seed)
-    out.mkdir(parents=True, exist_ok=True)
-    run_config = {
-        "engine": "latent",
-        "train": asdict(cfg),
-        "model": model_config.to_dict(),
-        "styles": styles,
-        "codec": codec.spec(),
-        "clip_seconds": cfg.clip_seconds,
-    }
-    if codec.kind == "spectrogram":
-        run_config["codec_config"] = read_checkpoint_config(cfg.codec["path"])
-    write_json_atomic(out / "train_config.json", run_config)
-    model, fitted = fit(module, out, cfg, train_loader, val_loader, resume_from, progress, t0)
-    engine = LatentEngine(model, codec, styles, cfg.clip_seconds, fit_latent_prior(model, train_ds))
-    results: dict[str, Any] = {
-        "codec": codec.kind,
-        **fitted,
-        "train_clips": len(train_ds),
-        "tracks_too_short": int(short),
-        "codec_frames_per_clip": frames,
-        "labels_table": str(labels_file),
-    }
-    held = splits["test"] if not splits["test"].empty else splits["val"]
-    results.update(heldout_scores(engine, tracks, held, frames, out))
-    save_checkpoint(out, "latent", engine.state_dict(), {**run_config, "data": str(cfg.data), "results": results})
-    write_training_plots(out)
-    from moodtune.api import write_mood_samples
+class LatentRecipe(Recipe[LatentTrainConfig]):
+    """Hooks of the latent family."""
 
-    write_mood_samples(engine, out / "plots", cfg.clip_seconds * 2, wav=False)
-    return results
+    def setup(self, cfg: LatentTrainConfig, progress: bool) -> Setup:
+        codec = open_codec(cfg.codec_spec())
+        manifest = read_manifest(cfg.data)
+        styles = style_vocabulary(manifest)
+        feature = CodecLatentFeature(codec)
+        tracks = load_tracks(cfg.data, feature, styles, manifest=manifest, progress=progress)
+        frames = codec.frames(cfg.clip_seconds)
+        table, short = clip_table(tracks, frames, codec.frame_rate)
+        labels_file = feature_folder(cfg.data, feature) / f"labels-{cfg.clip_seconds:g}s.parquet"
+        with atomic_path(labels_file) as tmp:
+            table.to_parquet(tmp, index=False)
+        splits = {s: table[table["split"] == s] for s in ("train", "val", "test")}
+        train_ds = LatentClips(tracks, splits["train"], frames)
+        val_ds = LatentClips(tracks, splits["val"] if not splits["val"].empty else splits["train"], frames)
+        model_config = LatentVAEConfig.preset(
+            cfg.size, codec_dim=codec.dim, frames=frames, latent_dim=cfg.latent_dim, n_styles=len(styles)
+        )
+        module = LatentVAEModule(model_config, cfg)
+        train_x = torch.stack([train_ds[i]["x"] for i in range(len(train_ds))])  # [N, D, F]
+        module.model.set_normalisation(train_x.mean(dim=(0, 2)), train_x.std(dim=(0, 2)))
+        run_config: dict[str, Any] = {
+            "model": model_config.to_dict(),
+            "styles": styles,
+            "codec": codec.spec(),
+            "clip_seconds": cfg.clip_seconds,
+        }
+        if codec.kind == "spectrogram":
+            run_config["codec_config"] = read_checkpoint_config(cfg.vae or "")
+        held = splits["test"] if not splits["test"].empty else splits["val"]
+        return Setup(
+            module=module,
+            train=train_ds,
+            val=val_ds,
+            run_config=run_config,
+            context={
+                "codec": codec,
+                "styles": styles,
+                "tracks": tracks,
+                "held": held,
+                "frames": frames,
+                "manifest": manifest,
+                "short": short,
+                "labels_file": labels_file,
+            },
+        )
+
+    def finish(self, cfg: LatentTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
+        ctx = setup.context
+        engine = LatentEngine(
+            model, ctx["codec"], ctx["styles"], cfg.clip_seconds, fit_latent_prior(model, setup.train)
+        )
+        metrics: dict[str, Any] = {
+            "codec": ctx["codec"].kind,
+            "train_clips": len(setup.train),
+            "tracks_too_short": int(ctx["short"]),
+            "codec_frames_per_clip": ctx["frames"],
+            "labels_table": str(ctx["labels_file"]),
+        }
+        metrics.update(heldout_latents(engine, ctx["tracks"], ctx["held"], ctx["frames"], out))
+        metrics.update(
+            heldout_reconstruction(engine, ctx["manifest"], ctx["styles"], out / "plots" / "reconstruction.png")
+        )
+        return Finished(engine.state_dict(), metrics)
+
+    def after_save(self, cfg: LatentTrainConfig, out: Path) -> None:
+        engine = LatentEngine.from_checkpoint(out)
+        clips = mood_clips(engine, QUADRANT_MOODS, cfg.clip_seconds * 2)
+        title = f"{engine.name} engine: one clip per mood (seed 0)"
+        plot_waveforms([(n, r.audio) for n, r in clips], engine.sr, out / "plots" / "moods.png", title)
 
 
 @torch.no_grad()
-def heldout_scores(
-    engine: LatentEngine, tracks: list[Track], held: pd.DataFrame, frames: int, out: Path, audio_clips: int = 8
+def heldout_latents(
+    engine: LatentEngine, tracks: list[Track], held: pd.DataFrame, frames: int, out: Path
 ) -> dict[str, Any]:
-    """Latent MSE on held-out clips, MR-STFT of codec-only vs VAE reconstructions, WAVs and a latent map."""
-    from moodtune.audio.io import load_audio
-
+    """Latent MSE of held-out clips through the VAE (standardised codec latents) and a map of their latents."""
     if held.empty:
         return {}
     ds = LatentClips(tracks, held, frames)
@@ -206,23 +222,4 @@ def heldout_scores(
         [engine.styles[s] for s in held["style"]],
         out / "plots" / "latent_map.png",
     )
-    codec_scores, vae_scores = [], []
-    seconds = engine.clip_seconds
-    for i, r in enumerate(held.head(audio_clips).to_dict("records")):
-        start = r["frame"] / engine.codec.frame_rate
-        audio, sr = load_audio(r["path"], sr=engine.sr, start_s=start, end_s=start + seconds, check_silence=False)
-        codec_only = engine.codec_roundtrip(audio)
-        mood = (r["valence"], r["arousal"], r["known"])
-        through = engine.reconstruct_audio(audio, **request_labels(mood, r["style"], engine.styles))
-        codec_scores.append(multi_resolution_stft_distance(audio, codec_only)["log_magnitude_l1"])
-        vae_scores.append(multi_resolution_stft_distance(audio, through)["log_magnitude_l1"])
-        if i < 2:
-            folder = out / "samples" / "reconstruction"
-            for name, x in (("original", audio), ("codec", codec_only), ("vae", through)):
-                write_wav(folder / f"clip{i}_{name}.wav", x, sr)
-    return {
-        "heldout_clips": len(ds),
-        "heldout_latent_mse": round(mse, 4),
-        "heldout_codec_mrstft_logmag": round(float(np.mean(codec_scores)), 4),
-        "heldout_vae_mrstft_logmag": round(float(np.mean(vae_scores)), 4),
-    }
+    return {"heldout_latent_clips": len(ds), "heldout_latent_mse": round(mse, 4)}

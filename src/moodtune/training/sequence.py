@@ -8,49 +8,45 @@ clip that covers each step.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import lightning as L
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 from torch.utils.data import Dataset
 
 from moodtune.audio.io import AudioReadError, load_audio
 from moodtune.data.manifest import read_manifest, va_curve_array
 from moodtune.engines.base import Request
-from moodtune.engines.checkpoint import save_checkpoint
+from moodtune.engines.sequence import SequenceEngine
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
-from moodtune.fsutil import atomic_path, write_json_atomic
-from moodtune.models.conditioning import UNKNOWN_STYLE, mood_vector
+from moodtune.fsutil import atomic_path
+from moodtune.labels import UNKNOWN_STYLE, mood_vector
 from moodtune.models.sequence import SequenceModelConfig
+from moodtune.mood import Mood
 from moodtune.progress import progress_bar
+from moodtune.training.config import TrainConfig, option
+from moodtune.training.heldout import heldout_rows
+from moodtune.training.recipe import Finished, Recipe, Setup
 from moodtune.training.sequence_module import SequenceModule
-from moodtune.training.trainer import check_run_folder, fit, loaders, resumed_config, write_training_plots
+from moodtune.viz.plots import plot_reconstruction
 
 
-@dataclass
-class SequenceTrainConfig:
+@dataclass(kw_only=True)
+class SequenceTrainConfig(TrainConfig):
     """Everything a sequence training run depends on (saved in the run)."""
 
-    data: str
-    vae: str
-    out: str
-    loss: str = "gan"
-    epochs: int = 100
-    max_minutes: float | None = None
-    size: str = "small"
-    steps: int = 6
-    batch_size: int = 32
-    lr: float = 1e-3
-    adv_weight: float = 0.05
-    accelerator: str = "auto"
-    devices: int = 1
-    seed: int = 0
+    engine: ClassVar[str] = "sequence"
+
+    vae: str = option(help="the spectrogram run whose latents the sequence model learns")
+    loss: str = option("gan", help="L2 + adversarial (gan) or L2 only", choices=("gan", "l2"))
+    epochs: int = option(100, help="maximum number of epochs", positive=True)
+    steps: int = option(6, help="latents per training window", minimum=3)
+    adv_weight: float = option(0.05, help="weight of the adversarial loss (with --loss gan)", minimum=0.0)
 
 
 @dataclass
@@ -125,69 +121,69 @@ class LatentWindows(Dataset):
         return {"z": (t.z[sl] - self.mean) / self.std, "mood": t.mood[sl], "style": torch.tensor(t.style)}
 
 
-def train_sequence(cfg: SequenceTrainConfig, resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train, export ``model.safetensors`` (sequence model + its VAE) + ``config.json``; returns the results."""
-    t0 = time.perf_counter()
-    if cfg.loss not in ("gan", "l2"):
-        raise MoodtuneError(f"--loss must be gan or l2, not {cfg.loss!r}")
-    out = Path(cfg.out)
-    resume_from = check_run_folder(out, resume)
-    cfg = resumed_config(out, cfg, resume)
-    if cfg.steps < 3:
-        raise MoodtuneError("--steps must be at least 3")
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    vae = SpectrogramEngine.from_checkpoint(cfg.vae)
-    manifest = read_manifest(cfg.data)
-    styles = vae.styles  # the VAE's conditioning vocabulary, which the latents were encoded with
-    out.mkdir(parents=True, exist_ok=True)
+def encoded_tracks(
+    vae: SpectrogramEngine, manifest: pd.DataFrame, out: Path, resume: bool, progress: bool
+) -> dict[str, list[LatentTrack]]:
+    """Latent tracks of the train and val splits, cached in ``out/latents.pt`` for a resumed run (a fresh run
+    encodes again: ``--vae`` or the data may have changed)."""
     latents_file = out / "latents.pt"
-    if resume and latents_file.is_file():  # a fresh run re-encodes: --vae or the data may have changed
-        data = {s: [LatentTrack(**t) for t in tracks] for s, tracks in torch.load(latents_file).items()}
-    else:
-        data = {s: track_latents(vae, manifest, styles, s, progress) for s in ("train", "val")}
-        with atomic_path(latents_file) as tmp:
-            torch.save({s: [asdict(t) for t in tracks] for s, tracks in data.items()}, tmp)
-    train_tracks = data["train"]
-    if not train_tracks:
-        raise MoodtuneError(f"{cfg.data}: no readable training tracks")
-    all_z = torch.cat([t.z for t in train_tracks])
-    mean, std = all_z.mean(0), all_z.std(0).clamp_min(1e-3)
-    train_ds = LatentWindows(train_tracks, cfg.steps, mean, std, random_offset=True)
-    val_ds = LatentWindows(data["val"] or train_tracks, cfg.steps, mean, std, random_offset=False)
-    train_loader, val_loader = loaders(train_ds, val_ds, cfg.batch_size, cfg.seed, drop_last=False)
-    model_config = SequenceModelConfig.preset(cfg.size, latent_dim=vae.model.config.latent_dim, n_styles=len(styles))
-    run_config = {"engine": "sequence", "train": asdict(cfg), "model": model_config.to_dict(), "styles": styles}
-    write_json_atomic(out / "train_config.json", run_config)
-    module = SequenceModule(model_config.to_dict(), cfg.loss, cfg.lr, cfg.adv_weight)
-    model, fitted = fit(module, out, cfg, train_loader, val_loader, resume_from, progress, t0)
-    results = {
-        "loss": cfg.loss,
-        **{k: v for k, v in fitted.items() if k != "best_val_loss"},
-        "best_val_free_l2": fitted["best_val_loss"],  # val/loss is the free-running L2
-        "train_tracks": len(train_ds),
-    }
-    state = {f"seq.{k}": v for k, v in model.state_dict().items()}
-    state.update({f"vae.{k}": v for k, v in vae.state_dict().items()})
-    state.update({"norm.mean": mean, "norm.std": std})
-    save_checkpoint(
-        out, "sequence", state, {**run_config, "vae": vae.config, "data": str(cfg.data), "results": results}
-    )
-    held = manifest[manifest["split"] == "test"]
-    if not held.empty:
-        from moodtune.engines.sequence import SequenceEngine
-
-        engine = SequenceEngine.from_checkpoint(out)
-        write_continuation_plot(engine, held.iloc[0].to_dict(), out / "plots" / "continuation_vs_original.png")
-    write_training_plots(out, ["loss", "l2"])
-    return results
+    if resume and latents_file.is_file():
+        return {s: [LatentTrack(**t) for t in tracks] for s, tracks in torch.load(latents_file).items()}
+    data = {s: track_latents(vae, manifest, vae.styles, s, progress) for s in ("train", "val")}
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(latents_file) as tmp:
+        torch.save({s: [asdict(t) for t in tracks] for s, tracks in data.items()}, tmp)
+    return data
 
 
-def write_continuation_plot(engine: Any, row: dict[str, Any], png: Path, context_steps: int = 2) -> Path | None:
+class SequenceRecipe(Recipe[SequenceTrainConfig]):
+    """Hooks of the sequence family."""
+
+    plot_keys = ("loss", "l2")
+
+    def setup(self, cfg: SequenceTrainConfig, progress: bool) -> Setup:
+        vae = SpectrogramEngine.from_checkpoint(cfg.vae)
+        manifest = read_manifest(cfg.data)
+        styles = vae.styles  # the VAE's conditioning vocabulary, which the latents were encoded with
+        data = encoded_tracks(vae, manifest, Path(cfg.out), cfg.resume, progress)
+        if not data["train"]:
+            raise MoodtuneError(f"{cfg.data}: no readable training tracks")
+        all_z = torch.cat([t.z for t in data["train"]])
+        mean, std = all_z.mean(0), all_z.std(0).clamp_min(1e-3)
+        train_ds = LatentWindows(data["train"], cfg.steps, mean, std, random_offset=True)
+        val_ds = LatentWindows(data["val"] or data["train"], cfg.steps, mean, std, random_offset=False)
+        model_config = SequenceModelConfig.preset(
+            cfg.size, latent_dim=vae.model.config.latent_dim, n_styles=len(styles)
+        )
+        return Setup(
+            module=SequenceModule(model_config.to_dict(), cfg),
+            train=train_ds,
+            val=val_ds,
+            run_config={"model": model_config.to_dict(), "styles": styles},
+            drop_last=False,
+            context={"vae": vae, "mean": mean, "std": std, "manifest": manifest},
+        )
+
+    def finish(self, cfg: SequenceTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
+        ctx = setup.context
+        state = {f"seq.{k}": v for k, v in model.state_dict().items()}
+        state.update({f"vae.{k}": v for k, v in ctx["vae"].state_dict().items()})
+        state.update({"norm.mean": ctx["mean"], "norm.std": ctx["std"]})
+        metrics = {"loss": cfg.loss, "train_tracks": len(setup.train)}  # val/loss is the free-running L2
+        return Finished(state, metrics, {"vae": ctx["vae"].config})
+
+    def after_save(self, cfg: SequenceTrainConfig, out: Path) -> None:
+        held = heldout_rows(read_manifest(cfg.data))
+        if not held.empty:
+            engine = SequenceEngine.from_checkpoint(out)
+            write_continuation_plot(engine, held.iloc[0].to_dict(), out / "plots" / "continuation_vs_original.png")
+
+
+def write_continuation_plot(
+    engine: SequenceEngine, row: dict[str, Any], png: Path, context_steps: int = 2
+) -> Path | None:
     """Predicted vs original spectrogram of a manifest row's file, continued after ``context_steps`` latents
     with the row's mood (None when the file is unreadable or too short)."""
-    from moodtune.mood import Mood
-    from moodtune.viz.plots import plot_reconstruction
-
     v, a = row.get("valence"), row.get("arousal")
     mood = Mood(float(v), float(a)) if v is not None and a is not None and v == v and a == a else Mood(0.0, 0.0)
     try:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 
 from moodtune.models.sequence import LatentSequenceModel, SequenceDiscriminator, SequenceModelConfig
+
+if TYPE_CHECKING:
+    from moodtune.training.sequence import SequenceTrainConfig
 
 
 class SequenceModule(L.LightningModule):
@@ -22,28 +25,22 @@ class SequenceModule(L.LightningModule):
     """
 
     def __init__(
-        self,
-        config: dict[str, Any],
-        loss: str = "gan",
-        lr: float = 1e-3,
-        adv_weight: float = 0.05,
-        max_sample_prob: float = 0.5,
-        ramp_steps: int = 500,
+        self, config: dict[str, Any], cfg: SequenceTrainConfig, max_sample_prob: float = 0.5, ramp_steps: int = 500
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
         self.automatic_optimization = False
-        cfg = SequenceModelConfig(**config)
-        self.model = LatentSequenceModel(cfg)
-        self.discriminator = SequenceDiscriminator(cfg) if loss == "gan" else None
-        self.noise_dim = cfg.noise_dim
+        model_config = SequenceModelConfig(**config)
+        self.model = LatentSequenceModel(model_config)
+        self.discriminator = SequenceDiscriminator(model_config) if cfg.loss == "gan" else None
+        self.noise_dim = model_config.noise_dim
+        self.lr, self.adv_weight = cfg.lr, cfg.adv_weight
+        self.max_sample_prob, self.ramp_steps = max_sample_prob, ramp_steps
 
     def _noise(self, z: torch.Tensor) -> torch.Tensor:
         return torch.randn(z.shape[0], z.shape[1], self.noise_dim, device=z.device)
 
     def sample_prob(self) -> float:
-        h = self.hparams
-        return h.max_sample_prob * min(1.0, self.global_step / max(1, h.ramp_steps))
+        return self.max_sample_prob * min(1.0, self.global_step / max(1, self.ramp_steps))
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         z, mood, style = batch["z"], batch["mood"], batch["style"]
@@ -64,7 +61,7 @@ class SequenceModule(L.LightningModule):
             d_opt.step()
             g_logit = self.discriminator(fake, mood, style)
             adv = F.binary_cross_entropy_with_logits(g_logit, torch.ones_like(g_logit))
-            loss = l2 + self.hparams.adv_weight * adv
+            loss = l2 + self.adv_weight * adv
             self.log_dict({"train/d_loss": d_loss, "train/adv": adv}, on_step=True, on_epoch=True)
         g_opt.zero_grad()
         self.manual_backward(loss)
@@ -80,7 +77,7 @@ class SequenceModule(L.LightningModule):
         self.log_dict({"val/loss": free, "val/l2_forced": forced}, on_epoch=True, prog_bar=True)
 
     def configure_optimizers(self) -> Any:
-        g = torch.optim.Adam(self.model.parameters(), lr=self.hparams.lr)
+        g = torch.optim.Adam(self.model.parameters(), lr=self.lr)
         if self.discriminator is None:
             return g
-        return [g, torch.optim.Adam(self.discriminator.parameters(), lr=self.hparams.lr, betas=(0.5, 0.999))]
+        return [g, torch.optim.Adam(self.discriminator.parameters(), lr=self.lr, betas=(0.5, 0.999))]

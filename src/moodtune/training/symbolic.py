@@ -1,98 +1,82 @@
-"""Train the symbolic engine: ``moodtune train symbolic``."""
+"""Train the symbolic engine: ``moodtune train symbolic``.
+
+A mood-conditioned LSTM learns the next note token over windows of ``seq_len`` tokens of every MIDI
+file the prepared dataset kept (cross-entropy, Adamax); afterwards its validation and test perplexity.
+"""
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-import lightning as L
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DataLoader
 
 from moodtune.data.token_datasets import Piece, TokenWindowDataset, load_pieces
-from moodtune.engines.checkpoint import save_checkpoint
-from moodtune.errors import MoodtuneError
-from moodtune.fsutil import write_json_atomic
 from moodtune.midi.tokens import PAD
 from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+from moodtune.training.config import TrainConfig, option
+from moodtune.training.recipe import Finished, Recipe, Setup
 from moodtune.training.symbolic_module import SymbolicLSTMModule
-from moodtune.training.trainer import check_run_folder, fit, loaders, resumed_config, write_training_plots
 
 
-@dataclass
-class SymbolicTrainConfig:
+@dataclass(kw_only=True)
+class SymbolicTrainConfig(TrainConfig):
     """Everything a symbolic training run depends on (saved in the run)."""
 
-    data: str
-    out: str
-    tokens: str = "timed"
-    epochs: int = 30
-    max_minutes: float | None = None
-    size: str = "small"
-    seq_len: int = 40
-    transpose: bool = True
-    batch_size: int = 64
-    lr: float = 2e-3
-    accelerator: str = "auto"
-    devices: int = 1
-    seed: int = 0
+    engine: ClassVar[str] = "symbolic"
+
+    tokens: str = option(
+        "timed", help="token format: timed (time shifts) or notes (one token per note)", choices=("timed", "notes")
+    )
+    seq_len: int = option(40, help="tokens of context", minimum=2)
+    transpose: bool = option(True, help="move every piece to a C tonic, so mode is learnable")
+    batch_size: int = option(64, help="examples per batch", positive=True)
+    lr: float = option(2e-3, help="learning rate (Adamax)", positive=True)
 
 
 def _split(pieces: list[Piece], name: str) -> list[Piece]:
     return [p for p in pieces if p.split == name]
 
 
-def train_symbolic(cfg: SymbolicTrainConfig, resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train, export ``model.safetensors`` + ``config.json`` into ``cfg.out``; returns the results."""
-    t0 = time.perf_counter()
-    out = Path(cfg.out)
-    resume_from = check_run_folder(out, resume)
-    cfg = resumed_config(out, cfg, resume)
-    if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.seq_len < 2:
-        raise MoodtuneError("--epochs and --batch-size must be positive and --seq-len at least 2")
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens, cfg.transpose)
-    train_pieces = _split(pieces, "train") or pieces
-    val_pieces = _split(pieces, "val") or train_pieces
-    model_config = SymbolicLSTMConfig.preset(
-        cfg.size, vocab_size=len(tokenizer.vocabulary), n_styles=len(styles), seq_len=cfg.seq_len
-    )
-    train_ds = TokenWindowDataset(train_pieces, tokenizer, cfg.seq_len)
-    val_ds = TokenWindowDataset(val_pieces, tokenizer, cfg.seq_len, hop=cfg.seq_len)
-    train_loader, val_loader = loaders(train_ds, val_ds, cfg.batch_size, cfg.seed, drop_last=False)
-    out.mkdir(parents=True, exist_ok=True)
-    run_config = {
-        "engine": "symbolic",
-        "train": asdict(cfg),
-        "model": model_config.to_dict(),
-        "tokenizer": tokenizer.to_dict(),
-        "styles": styles,
-    }
-    write_json_atomic(out / "train_config.json", run_config)
-    module = SymbolicLSTMModule(model_config.to_dict(), cfg.lr, pad_id=tokenizer.index[PAD])
-    model, results = fit(module, out, cfg, train_loader, val_loader, resume_from, progress, t0)
-    results.update(
-        {
-            "train_tokens": sum(len(p.tokens) for p in train_pieces),
-            "val_perplexity": round(heldout_perplexity(model, val_ds, tokenizer.index[PAD]), 3),
-            "vocabulary": len(tokenizer.vocabulary),
-        }
-    )
-    test = _split(pieces, "test")
-    if test:
-        results["test_perplexity"] = round(
-            heldout_perplexity(
-                model, TokenWindowDataset(test, tokenizer, cfg.seq_len, hop=cfg.seq_len), tokenizer.index[PAD]
-            ),
-            3,
+class SymbolicRecipe(Recipe[SymbolicTrainConfig]):
+    """Hooks of the symbolic family."""
+
+    plot_keys = ("loss",)
+
+    def setup(self, cfg: SymbolicTrainConfig, progress: bool) -> Setup:
+        tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens, cfg.transpose)
+        train_pieces = _split(pieces, "train") or pieces
+        val_pieces = _split(pieces, "val") or train_pieces
+        model_config = SymbolicLSTMConfig.preset(
+            cfg.size, vocab_size=len(tokenizer.vocabulary), n_styles=len(styles), seq_len=cfg.seq_len
         )
-    save_checkpoint(out, "symbolic", model.state_dict(), {**run_config, "data": str(cfg.data), "results": results})
-    write_training_plots(out, ["loss"])
-    return results
+        pad = tokenizer.index[PAD]
+        return Setup(
+            module=SymbolicLSTMModule(model_config.to_dict(), cfg, pad_id=pad),
+            train=TokenWindowDataset(train_pieces, tokenizer, cfg.seq_len),
+            val=TokenWindowDataset(val_pieces, tokenizer, cfg.seq_len, hop=cfg.seq_len),
+            run_config={"model": model_config.to_dict(), "tokenizer": tokenizer.to_dict(), "styles": styles},
+            drop_last=False,
+            context={"pad": pad, "tokenizer": tokenizer, "pieces": pieces, "train_pieces": train_pieces},
+        )
+
+    def finish(self, cfg: SymbolicTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
+        ctx = setup.context
+        metrics = {
+            "train_tokens": sum(len(p.tokens) for p in ctx["train_pieces"]),
+            "vocabulary": len(ctx["tokenizer"].vocabulary),
+            "val_perplexity": round(heldout_perplexity(model, setup.val, ctx["pad"]), 3),
+        }
+        test = _split(ctx["pieces"], "test")
+        if test:
+            test_ds = TokenWindowDataset(test, ctx["tokenizer"], cfg.seq_len, hop=cfg.seq_len)
+            metrics["test_perplexity"] = round(heldout_perplexity(model, test_ds, ctx["pad"]), 3)
+        return Finished(model.state_dict(), metrics)
 
 
 @torch.no_grad()

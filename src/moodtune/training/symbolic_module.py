@@ -9,16 +9,16 @@ import torch
 import torch.nn.functional as F
 
 from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+from moodtune.training.config import TrainConfig
 
 
 class SymbolicLSTMModule(L.LightningModule):
     """Training wrapper; logs loss and perplexity for train and validation."""
 
-    def __init__(self, model_config: dict[str, Any], lr: float = 2e-3, pad_id: int = 0) -> None:
+    def __init__(self, model_config: dict[str, Any], cfg: TrainConfig, pad_id: int) -> None:
         super().__init__()
-        self.save_hyperparameters()
         self.model = SymbolicLSTM(SymbolicLSTMConfig(**model_config))
-        self.lr, self.pad_id = lr, pad_id
+        self.lr, self.pad_id = cfg.lr, pad_id
 
     def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
         tokens = batch["tokens"]  # [B, T + 1]

@@ -1,16 +1,17 @@
-"""Lightning Trainer set-up shared by the engines: checkpoints, CSV metrics, time limit, resume."""
+"""Lightning Trainer set-up shared by the families: checkpoints, CSV metrics, time limit, quiet output,
+progress lines when the output is not a terminal."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
+import sys
 import time
 import warnings
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import lightning as L
 import torch
@@ -19,11 +20,12 @@ from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader, Dataset
 
 from moodtune.errors import MoodtuneError
-
-T = TypeVar("T")
+from moodtune.training.config import TrainConfig
+from moodtune.viz.plots import plot_training_curves, read_metrics
 
 CHECKPOINT_DIR = "checkpoints"
 LOG_DIR = "logs"
+LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning")
 
 
 def last_checkpoint(out_dir: Path) -> Path:
@@ -45,14 +47,6 @@ def check_run_folder(out_dir: Path, resume: bool) -> Path | None:
     return None
 
 
-def resumed_config(out_dir: Path, cfg: T, resume: bool) -> T:
-    """The run's saved training config when resuming (new epochs / time limit kept), else ``cfg``."""
-    if not resume:
-        return cfg
-    saved = json.loads((out_dir / "train_config.json").read_text())["train"]
-    return type(cfg)(**{**saved, "epochs": cfg.epochs, "max_minutes": cfg.max_minutes})  # type: ignore[call-arg]
-
-
 def load_best_weights(module: L.LightningModule, ckpt: ModelCheckpoint) -> torch.nn.Module:
     """Put the best (else last) checkpoint's weights into ``module.model``; returns it on the CPU in eval mode."""
     best = ckpt.best_model_path or ckpt.last_model_path
@@ -62,61 +56,99 @@ def load_best_weights(module: L.LightningModule, ckpt: ModelCheckpoint) -> torch
     return module.model.cpu().eval()
 
 
+class ProgressLines(L.Callback):
+    """Progress for logs that are not a terminal: one line on stderr at most every ``every_s`` seconds
+    (and at the end of each epoch when that much time has passed), with the latest logged losses."""
+
+    def __init__(self, every_s: float = 30.0) -> None:
+        self.every_s = every_s
+        self.last = 0.0
+        self.started = 0.0
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.started = self.last = time.perf_counter()
+        print(f"training: up to {trainer.max_epochs} epochs", file=sys.stderr, flush=True)
+
+    def _line(self, trainer: L.Trainer) -> str:
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.endswith("loss")}
+        losses = ", ".join(f"{k} {v:.4g}" for k, v in sorted(metrics.items()))
+        minutes = (time.perf_counter() - self.started) / 60
+        return (
+            f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}, step {trainer.global_step}, {minutes:.1f} min"
+            + (f": {losses}" if losses else "")
+        )
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        if time.perf_counter() - self.last >= self.every_s:
+            self.last = time.perf_counter()
+            print(self._line(trainer), file=sys.stderr, flush=True)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        print(f"training done: {self._line(trainer)}", file=sys.stderr, flush=True)
+
+
 def build_trainer(
-    out_dir: Path,
-    epochs: int,
-    max_minutes: float | None = None,
-    accelerator: str = "auto",
-    devices: int = 1,
-    progress: bool = True,
-    monitor: str = "val/loss",
-    limit_train_batches: int | float | None = None,
-    limit_val_batches: int | float | None = None,
+    out_dir: Path, cfg: TrainConfig, progress: bool = True, verbose: bool = False
 ) -> tuple[L.Trainer, ModelCheckpoint]:
-    """A Trainer writing ``checkpoints/{best,last}.ckpt`` and ``logs/version_N/metrics.csv`` under ``out_dir``."""
+    """A Trainer writing ``checkpoints/{best,last}.ckpt`` and ``logs/version_N/metrics.csv`` under ``out_dir``.
+
+    With ``progress``, a progress bar on a terminal and :class:`ProgressLines` otherwise; the model
+    summary only with ``verbose``.
+    """
     ckpt = ModelCheckpoint(
         dirpath=out_dir / CHECKPOINT_DIR,
         filename="best",
-        monitor=monitor,
+        monitor="val/loss",
         mode="min",
         save_top_k=1,
         save_last=True,
         enable_version_counter=False,
     )
+    terminal = sys.stderr.isatty()
+    callbacks: list[L.Callback] = [ckpt]
+    if progress and not terminal:
+        callbacks.append(ProgressLines())
     trainer = L.Trainer(
         default_root_dir=str(out_dir),
-        max_epochs=epochs,
-        max_time=timedelta(minutes=max_minutes) if max_minutes else None,
-        accelerator=accelerator,
-        devices=devices,
+        max_epochs=cfg.epochs,
+        max_time=timedelta(minutes=cfg.max_minutes) if cfg.max_minutes else None,
+        accelerator=cfg.accelerator,
+        devices=cfg.devices,
         logger=CSVLogger(save_dir=str(out_dir), name=LOG_DIR),
-        callbacks=[ckpt],
-        enable_progress_bar=progress,
-        enable_model_summary=progress,
+        callbacks=callbacks,
+        enable_progress_bar=progress and terminal,
+        enable_model_summary=verbose,
         deterministic="warn",
         log_every_n_steps=5,
-        limit_train_batches=limit_train_batches,
-        limit_val_batches=limit_val_batches,
+        limit_train_batches=cfg.limit_train_batches,
+        limit_val_batches=cfg.limit_val_batches,
         num_sanity_val_steps=0,
     )
     return trainer, ckpt
 
 
 @contextlib.contextmanager
-def quiet_lightning(progress: bool) -> Iterator[None]:
-    """Silence Lightning's hints that do not apply here (few DataLoader workers: data is in memory)."""
-    logger = logging.getLogger("lightning.pytorch")
-    level = logger.level
-    if not progress:
-        logger.setLevel(logging.WARNING)
+def quiet_lightning(verbose: bool) -> Iterator[None]:
+    """Unless ``verbose``: no Lightning banners (accelerator availability, tips) and no library warnings that
+    do not concern the user (few DataLoader workers: data is in memory; deprecations inside libraries)."""
+    loggers = [logging.getLogger(name) for name in LIGHTNING_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    if not verbose:
+        for lg in loggers:
+            lg.setLevel(logging.WARNING)
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*number of training batches.*smaller than the logging interval.*")
-        warnings.filterwarnings("ignore", ".*deterministic.*")
+        if not verbose:
+            warnings.filterwarnings("ignore", ".*does not have many workers.*")
+            warnings.filterwarnings("ignore", ".*number of training batches.*smaller than the logging interval.*")
+            warnings.filterwarnings("ignore", ".*deterministic.*")
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.filterwarnings("ignore", ".*treespec.*")
         try:
             yield
         finally:
-            logger.setLevel(level)
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
 
 
 def loaders(
@@ -133,27 +165,23 @@ def loaders(
 def fit(
     module: L.LightningModule,
     out_dir: Path,
-    cfg: Any,
+    cfg: TrainConfig,
     train_loader: DataLoader,
     val_loader: DataLoader,
     resume_from: Path | None,
-    progress: bool,
     started: float,
+    progress: bool = True,
+    verbose: bool = False,
     callbacks: Sequence[L.Callback] = (),
-    **limits: int | None,
 ) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Train ``module`` with :func:`build_trainer` (``cfg`` gives epochs, max_minutes, accelerator, devices),
-    resuming from ``resume_from``; then restore the best weights.
+    """Train ``module`` with :func:`build_trainer`, resuming from ``resume_from``; then restore the best weights.
 
-    Returns the model (CPU, eval mode) and the results every engine reports: minutes since ``started``
-    (a ``time.perf_counter()`` value), epochs, steps, best validation loss and parameter count.
-    ``limits`` are ``limit_train_batches`` / ``limit_val_batches``.
+    Returns the model (CPU, eval mode) and ``train_minutes`` (since ``started``, a ``time.perf_counter()``
+    value), ``epochs``, ``steps``, ``best_val_loss`` and ``params``.
     """
-    trainer, ckpt = build_trainer(
-        out_dir, cfg.epochs, cfg.max_minutes, cfg.accelerator, cfg.devices, progress, **limits
-    )
+    trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose)
     trainer.callbacks.extend(callbacks)
-    with quiet_lightning(progress):
+    with quiet_lightning(verbose):
         trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
     model = load_best_weights(module, ckpt)
     return model, {
@@ -167,8 +195,6 @@ def fit(
 
 def write_training_plots(out_dir: Path, keys: Sequence[str] = ("loss", "recon", "kl")) -> None:
     """Training curves of ``keys`` from every logged run of ``out_dir`` into ``plots/training_curves.png``."""
-    from moodtune.viz.plots import plot_training_curves, read_metrics
-
     metrics = read_metrics(sorted((out_dir / LOG_DIR).glob("version_*")))
     if metrics:
         plot_training_curves(metrics, out_dir / "plots" / "training_curves.png", keys)

@@ -7,8 +7,6 @@ can rebuild it) and may add terms to the reconstruction loss.
 
 from __future__ import annotations
 
-from typing import Any
-
 import lightning as L
 import torch
 import torch.nn.functional as F
@@ -16,7 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from moodtune.models.latent_prior import MoodLatentPrior
-from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
+from moodtune.training.config import VAETrainConfig
 
 #: A latent unit is "active" when the variance of its posterior mean over a batch exceeds this (Burda et al.).
 ACTIVE_UNIT_THRESHOLD = 0.01
@@ -48,10 +46,10 @@ class VAEModule(L.LightningModule):
     the negative ELBO of a unit-variance-halved Gaussian decoder, up to a constant) and active units.
     """
 
-    def __init__(self, model: nn.Module, lr: float, beta: float, kl_warmup_steps: int) -> None:
+    def __init__(self, model: nn.Module, cfg: VAETrainConfig) -> None:
         super().__init__()
         self.model = model
-        self.lr, self.beta, self.kl_warmup_steps = lr, beta, kl_warmup_steps
+        self.lr, self.beta, self.kl_warmup_steps = cfg.lr, cfg.beta, cfg.kl_warmup_steps
 
     def kl_weight(self) -> float:
         """beta, ramped linearly from 0 over the first ``kl_warmup_steps`` optimiser steps."""
@@ -100,16 +98,6 @@ class VAEModule(L.LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.model.parameters(), lr=self.lr)
-
-
-class SpectrogramVAEModule(VAEModule):
-    """The spectrogram VAE: squared error over the scaled log-mel + beta * KL."""
-
-    def __init__(
-        self, model_config: dict[str, Any], lr: float = 1e-3, beta: float = 1.0, kl_warmup_steps: int = 500
-    ) -> None:
-        super().__init__(SpectrogramVAE(SpectrogramVAEConfig.from_dict(model_config)), lr, beta, kl_warmup_steps)
-        self.save_hyperparameters()
 
 
 @torch.no_grad()

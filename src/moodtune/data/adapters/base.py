@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from moodtune.errors import DatasetError
+
 
 @dataclass
 class TrackJob:
@@ -98,8 +100,6 @@ class Adapter(ABC):
 def read_csv_columns(path: Path, required: tuple[str, ...], what: str) -> Any:
     """Read a CSV (header names stripped of spaces); DatasetError names the file and the expected columns."""
     import pandas as pd
-
-    from moodtune.errors import DatasetError
 
     expected = f"expected columns {', '.join(required)}"
     if not path.is_file():

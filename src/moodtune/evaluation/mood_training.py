@@ -1,4 +1,4 @@
-"""Train the independent mood model: ``moodtune train mood``.
+"""Train the independent mood model (the evaluation's judge): ``moodtune train mood``.
 
 Descriptors (:mod:`moodtune.evaluation.descriptors`) of 4 s windows of the labelled *training* clips of
 a prepared dataset, with each clip's valence/arousal as the target; an MLP regressor; early stopping on
@@ -10,9 +10,9 @@ from __future__ import annotations
 import copy
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,22 +27,26 @@ from moodtune.evaluation.descriptors import DESCRIPTOR_SIZE, MoodDescriptors
 from moodtune.evaluation.mood_control import regression_scores
 from moodtune.models.mood_regressor import MoodRegressor
 from moodtune.progress import progress_bar
+from moodtune.training.config import RunConfig, option
+from moodtune.training.result import TrainResult
+from moodtune.viz.plots import plot_mood_scatter, plot_xy_curves
 
 
-@dataclass
-class MoodTrainConfig:
-    """Everything a mood-model run depends on (saved in the checkpoint)."""
+@dataclass(kw_only=True)
+class MoodTrainConfig(RunConfig):
+    """Everything a mood-model run depends on (saved in the checkpoint). Trained with a plain loop on the
+    CPU (a small MLP over cached descriptors), so it has no accelerator, device or resume options."""
 
-    data: str
-    out: str
-    epochs: int = 400
-    patience: int = 40
-    batch_size: int = 64
-    lr: float = 5e-4
-    weight_decay: float = 1e-3
-    hidden: int = 128
-    embed_dim: int = 32
-    seed: int = 0
+    engine: ClassVar[str] = "mood"
+
+    epochs: int = option(400, help="maximum number of epochs", positive=True)
+    max_minutes: float | None = option(None, help="stop training after this many minutes", positive=True)
+    patience: int = option(40, help="stop after this many epochs without a better validation RMSE", positive=True)
+    batch_size: int = option(64, help="windows per batch", positive=True)
+    lr: float = option(5e-4, help="learning rate (AdamW)", positive=True)
+    weight_decay: float = option(1e-3, help="AdamW weight decay", minimum=0.0)
+    hidden: int = option(128, help="hidden units of the regressor", positive=True)
+    embed_dim: int = option(32, help="size of the embedding the FAD uses", positive=True)
 
 
 def _labelled(manifest: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +99,7 @@ def predict_clips(model: MoodRegressor, feats: list[np.ndarray]) -> np.ndarray:
         return np.stack([model(torch.from_numpy(f).float()).mean(0).numpy() for f in feats])
 
 
-def train_mood(cfg: MoodTrainConfig, progress: bool = True, workers: int | None = None) -> dict[str, Any]:
+def train_mood(cfg: MoodTrainConfig, progress: bool = True, workers: int | None = None) -> TrainResult:
     """Train and export ``model.safetensors`` + ``config.json`` into ``cfg.out``; returns the scores."""
     t0 = time.perf_counter()
     manifest = _labelled(read_manifest(cfg.data))
@@ -138,20 +142,27 @@ def train_mood(cfg: MoodTrainConfig, progress: bool = True, workers: int | None 
                 best, best_rmse, since = copy.deepcopy(model.state_dict()), val_rmse, 0
             else:
                 since += 1
-                if since >= cfg.patience:
-                    break
+            if since >= cfg.patience or (cfg.max_minutes and time.perf_counter() - t0 > 60 * cfg.max_minutes):
+                break
     model.load_state_dict(best)
     scores = {
         split: regression_scores(predict_clips(model, data[split][0]), data[split][1]) for split in ("val", "test")
     }
-    results = {
-        "epochs": len(curve),
-        "train_clips": len(data["train"][0]),
-        "train_windows": len(x),
-        "train_seconds": round(time.perf_counter() - t0, 1),
-        **{f"{split}_{k}": v for split, s in scores.items() for k, v in s.items()},
-    }
     out = Path(cfg.out)
+    result = TrainResult(
+        engine="mood",
+        out=str(out),
+        train_minutes=round((time.perf_counter() - t0) / 60, 2),
+        epochs=len(curve),
+        steps=len(curve) * -(-len(x) // cfg.batch_size),
+        params=sum(p.numel() for p in model.parameters()),
+        best_val_loss=round(best_rmse, 4),
+        metrics={
+            "train_clips": len(data["train"][0]),
+            "train_windows": len(x),
+            **{f"{split}_{k}": v for split, s in scores.items() for k, v in s.items()},
+        },
+    )
     save_checkpoint(
         out,
         "mood",
@@ -159,12 +170,10 @@ def train_mood(cfg: MoodTrainConfig, progress: bool = True, workers: int | None 
         {
             "descriptors": feature.params(),
             "model": {"in_dim": DESCRIPTOR_SIZE, "hidden": cfg.hidden, "embed_dim": cfg.embed_dim},
-            "train": asdict(cfg),
-            "results": results,
+            "train": cfg.to_dict(),
+            "results": result.flat(),
         },
     )
-    from moodtune.viz.plots import plot_mood_scatter, plot_xy_curves
-
     test_pred = predict_clips(model, data["test"][0])
     plot_mood_scatter(data["test"][1], test_pred, out / "plots" / "test_predictions.png", "mood model on test clips")
     e = [c[0] for c in curve]
@@ -174,4 +183,4 @@ def train_mood(cfg: MoodTrainConfig, progress: bool = True, workers: int | None 
         "mood model training",
         "epoch",
     )
-    return results
+    return result

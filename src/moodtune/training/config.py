@@ -1,0 +1,108 @@
+"""Training configuration: the one place every default lives.
+
+Each family has a dataclass deriving from :class:`TrainConfig` (the fields every Lightning-trained
+family shares). Fields are declared with :func:`option`, whose metadata (help text, choices, the
+command-line flag) lets the CLI generate each family's ``moodtune train NAME`` options from the
+dataclass, so the CLI and the Python API cannot disagree on a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, ClassVar
+
+from moodtune.errors import MoodtuneError
+
+SIZES = ("debug", "small", "base")
+
+
+def option(
+    default: Any = MISSING,
+    *,
+    help: str,
+    flag: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    minimum: float | None = None,
+    positive: bool = False,
+    cli: bool = True,
+) -> Any:
+    """A config field with its command-line description.
+
+    ``flag`` overrides the ``--field-name`` spelling, ``choices`` restricts the value, ``minimum`` and
+    ``positive`` (> 0) are checked when the config is built; ``cli=False`` keeps a field off the
+    command line (set by the API only).
+    """
+    meta = {"help": help, "flag": flag, "choices": choices, "minimum": minimum, "positive": positive, "cli": cli}
+    return field(default=default, metadata=meta)
+
+
+def option_flag(f: dataclasses.Field) -> str:
+    """The command-line flag of a config field."""
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+@dataclass(kw_only=True)
+class RunConfig:
+    """Fields every training run has: where the data is, where the run goes, the seed."""
+
+    engine: ClassVar[str] = ""
+
+    data: str = option(help="prepared dataset folder (made by 'moodtune prepare')")
+    out: str = option(help="run folder to write")
+    seed: int = option(0, help="random seed; a CPU run with the same seed repeats exactly")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or isinstance(value, bool):
+                continue
+            flag = option_flag(f)
+            choices = f.metadata.get("choices")
+            if choices and value not in choices:
+                raise MoodtuneError(f"{flag} must be one of {', '.join(choices)}, not {value!r}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise MoodtuneError(f"{flag} must be a finite number, not {value}")
+            if f.metadata.get("positive") and value <= 0:
+                raise MoodtuneError(f"{flag} must be positive, not {value}")
+            minimum = f.metadata.get("minimum")
+            if minimum is not None and value < minimum:
+                raise MoodtuneError(f"{flag} must be at least {minimum:g}, not {value}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (saved in the run's ``train_config.json`` and checkpoint)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(kw_only=True)
+class TrainConfig(RunConfig):
+    """Fields every Lightning-trained family shares: length, time budget, hardware, resuming."""
+
+    epochs: int = option(30, help="maximum number of epochs", positive=True)
+    max_minutes: float | None = option(None, help="stop training after this many minutes", positive=True)
+    accelerator: str = option("auto", help="where to train", choices=("auto", "cpu", "gpu"))
+    devices: int = option(1, help="number of devices to train on", positive=True)
+    resume: bool = option(False, help="continue the run in --out from its last checkpoint")
+    size: str = option("small", help="network size: debug (tests), small (CPU) or base", choices=SIZES)
+    batch_size: int = option(32, help="examples per batch", positive=True)
+    lr: float = option(1e-3, help="learning rate", positive=True)
+    limit_train_batches: int | None = option(None, help="batches per training epoch (default: all)", positive=True)
+    limit_val_batches: int | None = option(None, help="batches per validation (default: all)", positive=True)
+
+
+def from_saved(cfg: TrainConfig, saved: dict[str, Any]) -> TrainConfig:
+    """The config saved in a run, with this call's epochs, time limit and resume flag (a resumed run keeps
+    everything else it was started with)."""
+    known = {f.name for f in fields(cfg)}
+    kept = {k: v for k, v in saved.items() if k in known}
+    return type(cfg)(**{**kept, "epochs": cfg.epochs, "max_minutes": cfg.max_minutes, "resume": cfg.resume})
+
+
+@dataclass(kw_only=True)
+class VAETrainConfig(TrainConfig):
+    """Fields of the VAE families: the KL weight and its warm-up."""
+
+    latent_dim: int = option(32, help="size of the latent space", positive=True)
+    beta: float = option(0.1, help="KL weight after the warm-up", minimum=0.0)
+    kl_warmup_steps: int = option(200, help="optimiser steps over which the KL weight ramps up from 0", minimum=0)
