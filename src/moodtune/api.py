@@ -6,11 +6,35 @@ import os
 from pathlib import Path
 from typing import Any
 
+from moodtune.audio.distances import ReconstructionScorer
+from moodtune.audio.features import LogMel, MelConfig
 from moodtune.audio.io import load_audio, write_wav
-from moodtune.engines.base import Engine, Request, Result, load_engine
+from moodtune.engines.base import (
+    Continues,
+    Engine,
+    EngineOptions,
+    Reconstructs,
+    Request,
+    Result,
+    Varies,
+    load_engine,
+    mood_clips,
+)
+from moodtune.engines.symbolic import SymbolicOptions
 from moodtune.errors import MoodtuneError
-from moodtune.evaluation.reconstruction import log_spectral_distance, scaled_to_db
-from moodtune.mood import Mood, Trajectory
+from moodtune.fsutil import atomic_path
+from moodtune.midi.engrave import midi_to_musicxml, musicxml_to_svg
+from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory
+from moodtune.viz.plots import plot_piano_roll, plot_reconstruction, plot_spectrogram, plot_waveforms
+
+
+def symbolic_options(
+    notes: int | None = None, top_k: int | None = None, top_p: float | None = None, primer: str | None = None
+) -> SymbolicOptions | None:
+    """The symbolic engine's options, or None when none is set."""
+    if notes is None and top_k is None and top_p is None and primer is None:
+        return None
+    return SymbolicOptions(notes=notes, top_k=top_k, top_p=top_p, primer=primer)
 
 
 def make_request(
@@ -19,9 +43,11 @@ def make_request(
     arousal: float | None = None,
     trajectory: str | None = None,
     trajectory_file: str | None = None,
-    **options: Any,
+    options: EngineOptions | None = None,
+    **fields: Any,
 ) -> Request:
-    """Build a Request from CLI-style arguments; exactly one way of giving the mood."""
+    """Build a Request from CLI-style arguments; exactly one way of giving the mood. ``fields`` are
+    Request fields (seconds, style, seed, temperature)."""
     given = [
         mood is not None,
         valence is not None or arousal is not None,
@@ -33,12 +59,12 @@ def make_request(
     if valence is not None or arousal is not None:
         if valence is None or arousal is None:
             raise MoodtuneError("--valence and --arousal go together")
-        return Request(mood=Mood(valence, arousal), **options)
+        return Request(mood=Mood(valence, arousal), options=options, **fields)
     if mood is not None:
-        return Request(mood=Mood.parse(mood), **options)
+        return Request(mood=Mood.parse(mood), options=options, **fields)
     if trajectory is not None:
-        return Request(trajectory=Trajectory.parse(trajectory), **options)
-    return Request(trajectory=read_trajectory_file(trajectory_file or ""), **options)
+        return Request(trajectory=Trajectory.parse(trajectory), options=options, **fields)
+    return Request(trajectory=read_trajectory_file(trajectory_file or ""), options=options, **fields)
 
 
 def read_trajectory_file(path: str | os.PathLike[str]) -> Trajectory:
@@ -71,9 +97,7 @@ def generate_to_file(
     write_wav(out, result.audio, result.sr)
     written = {"wav": str(out), "seconds": round(len(result.audio) / result.sr, 3)}
     if plot:
-        from moodtune.viz.plots import plot_spectrogram, plot_waveforms
-
-        what = str(request.mood.nearest_name()) if request.mood else "trajectory"
+        what = request.describe()
         title = f"{engine.name}: {what} ({out.name})"
         png = out.with_suffix(".png")
         if result.mel is not None:
@@ -85,10 +109,7 @@ def generate_to_file(
 
 def write_symbolic_outputs(result: Result, out: Path, engine_name: str) -> dict[str, Any]:
     """MIDI at ``out`` (suffix .mid), then .wav, .musicxml, .svg and .png beside it."""
-    from moodtune.fsutil import atomic_path
-    from moodtune.midi.engrave import midi_to_musicxml, musicxml_to_svg
-    from moodtune.viz.plots import plot_piano_roll
-
+    assert result.midi is not None
     midi = out if out.suffix.lower() in (".mid", ".midi") else out.with_suffix(".mid")
     with atomic_path(midi) as tmp:
         result.midi.write(str(tmp))
@@ -109,38 +130,33 @@ def write_symbolic_outputs(result: Result, out: Path, engine_name: str) -> dict[
 
 
 def reconstruct_file(engine: Engine, audio_in: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, Any]:
-    """Encode -> decode -> vocode an audio file; writes OUT.wav and OUT.png (original vs reconstruction)."""
-    from moodtune.engines.spectrogram import SpectrogramEngine
-    from moodtune.viz.plots import plot_reconstruction
-
-    if not isinstance(engine, SpectrogramEngine):
-        raise MoodtuneError(f"reconstruct needs a spectrogram checkpoint, not {engine.name!r}")
-    audio, sr = load_audio(audio_in, sr=engine.mel_config.sr)
-    mel, rec, recon_audio = engine.reconstruct(audio)
+    """Encode -> decode an audio file with any engine that reconstructs; writes OUT.wav and OUT.png (log-mel of
+    the original vs the reconstruction) and returns the log-spectral and MR-STFT distances."""
+    if not isinstance(engine, Reconstructs):
+        raise MoodtuneError(f"the {engine.name} engine cannot reconstruct audio")
+    audio, sr = load_audio(audio_in, sr=engine.sr)
+    recon = engine.reconstruct_audio(audio)
     out = Path(out)
-    write_wav(out, recon_audio, sr)
-    png = plot_reconstruction(mel, rec, out.with_suffix(".png"), f"({Path(audio_in).name})", sr)
-    return {
-        "wav": str(out),
-        "png": str(png),
-        "lsd_db": round(log_spectral_distance(scaled_to_db(mel), scaled_to_db(rec)), 3),
-    }
+    write_wav(out, recon, sr)
+    logmel = LogMel(MelConfig(sr=sr))
+    png = plot_reconstruction(
+        logmel(audio).numpy(), logmel(recon).numpy(), out.with_suffix(".png"), f"({Path(audio_in).name})", sr
+    )
+    scores = ReconstructionScorer(sr)(audio, recon)
+    return {"wav": str(out), "png": str(png), **{k: round(v, 3) for k, v in scores.items()}}
 
 
 def continue_file(
     engine: Engine, audio_in: str | os.PathLike[str], request: Request, out: str | os.PathLike[str]
 ) -> dict[str, Any]:
-    """Continue an audio file with the sequence engine; writes OUT.wav and its spectrogram OUT.png."""
-    from moodtune.engines.sequence import SequenceEngine
-    from moodtune.viz.plots import plot_spectrogram
-
-    if not isinstance(engine, SequenceEngine):
-        raise MoodtuneError(f"continue needs a sequence checkpoint, not {engine.name!r}")
+    """Continue an audio file with an engine that continues; writes OUT.wav and its spectrogram OUT.png."""
+    if not isinstance(engine, Continues):
+        raise MoodtuneError(f"the {engine.name} engine cannot continue audio (the sequence engine can)")
     audio, sr = load_audio(audio_in, sr=engine.sr)
     result = engine.continue_audio(audio, request)
     out = Path(out)
     write_wav(out, result.audio, sr)
-    mel = engine.vae.logmel(result.audio).numpy()
+    mel = LogMel(MelConfig(sr=sr))(result.audio).numpy()
     png = plot_spectrogram(mel, out.with_suffix(".png"), f"{Path(audio_in).name} continued ({out.name})", sr)
     return {
         "wav": str(out),
@@ -154,24 +170,19 @@ def write_mood_samples(
     engine: Engine,
     folder: str | os.PathLike[str],
     seconds: float,
-    moods: tuple[str, ...] = ("happy", "sad", "angry", "calm"),
+    moods: tuple[str, ...] = QUADRANT_MOODS,
     seed: int = 0,
-    wav: bool = True,
 ) -> dict[str, Any]:
-    """One clip per named mood: ``FOLDER/<mood>.wav`` (with ``wav``) and their waveforms side by side in
-    ``FOLDER/moods.png``. Returns ``{mood: {"wav": path, "seconds": s}, "png": path}``."""
-    from moodtune.viz.plots import plot_waveforms
-
+    """One clip per named mood: ``FOLDER/<mood>.wav`` and their waveforms side by side in ``FOLDER/moods.png``.
+    Returns ``{mood: {"wav": path, "seconds": s}, "png": path}``."""
     folder = Path(folder)
-    written: dict[str, Any] = {}
-    named = []
-    for name in moods:
-        result = engine.generate(Request(mood=Mood.named(name), seconds=seconds, seed=seed))
-        named.append((name, result.audio))
-        if wav:
-            written[name] = {"wav": str(write_wav(folder / f"{name}.wav", result.audio, result.sr)), "seconds": seconds}
+    clips = mood_clips(engine, moods, seconds, seed)
+    written: dict[str, Any] = {
+        name: {"wav": str(write_wav(folder / f"{name}.wav", r.audio, r.sr)), "seconds": seconds} for name, r in clips
+    }
     title = f"{engine.name} engine: one clip per mood (seed {seed})"
-    written["png"] = str(plot_waveforms(named, result.sr, folder / "moods.png", title))
+    named = [(name, r.audio) for name, r in clips]
+    written["png"] = str(plot_waveforms(named, engine.sr, folder / "moods.png", title))
     return written
 
 
@@ -184,19 +195,16 @@ def vary_file(
     mood: Mood | None = None,
     style: str | None = None,
 ) -> dict[str, Any]:
-    """Encode -> perturb -> decode an audio file with the waveform engine; writes OUT.wav and OUT.png."""
-    from moodtune.engines.waveform import WaveformEngine
-    from moodtune.viz.plots import plot_waveforms
-
-    if not isinstance(engine, WaveformEngine):
-        raise MoodtuneError(f"vary needs a waveform checkpoint, not {engine.name!r}")
+    """Encode -> perturb -> decode an audio file with an engine that varies; writes OUT.wav and OUT.png."""
+    if not isinstance(engine, Varies):
+        raise MoodtuneError(f"the {engine.name} engine cannot make variations (the waveform engine can)")
     audio, sr = load_audio(audio_in, sr=engine.sr)
     v, a = (mood.valence, mood.arousal) if mood is not None else (None, None)
     varied = engine.vary(audio, amount, seed, v, a, style)
     out = Path(out)
     write_wav(out, varied, sr)
     named = [(f"input ({Path(audio_in).name}, at {sr} Hz)", audio), (f"varied, amount {amount:g}", varied)]
-    png = plot_waveforms(named, sr, out.with_suffix(".png"), f"waveform engine: vary ({out.name})")
+    png = plot_waveforms(named, sr, out.with_suffix(".png"), f"{engine.name} engine: vary ({out.name})")
     return {"wav": str(out), "png": str(png), "seconds": round(len(varied) / sr, 3), "sr": sr}
 
 

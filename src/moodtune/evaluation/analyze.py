@@ -14,8 +14,8 @@ from moodtune.data.adapters.base import files_with_suffix
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.mood_model import MoodModel
 from moodtune.fsutil import write_text_atomic
-from moodtune.viz.plots import plot_mood_curve
 from moodtune.mood import Mood
+from moodtune.viz.plots import plot_mood_curve
 
 
 @dataclass
@@ -76,7 +76,6 @@ def write_analysis(
 ) -> list[str]:
     """Write the per-file table as CSV and each file's curve as CSV + PNG; returns lines saying what was written."""
     import pandas as pd
-
 
     lines = []
     if table_csv:

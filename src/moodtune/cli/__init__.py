@@ -1,0 +1,82 @@
+"""Command line: ``moodtune COMMAND ...``. This dispatcher builds the parser and imports only the module of
+the command being run (one module per command in this package), so ``moodtune --help`` is fast. Each
+command module parses its arguments and calls the library; user errors print one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from moodtune import __version__
+from moodtune.errors import MoodtuneError
+
+EXIT_USAGE = 2
+
+#: command -> (module in this package, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("prepare", "turn a dataset into a manifest of clips with cached features"),
+    "train": ("train", "train a model family (or the mood model) on a prepared dataset"),
+    "generate": ("generate", "generate music for a mood, a valence/arousal point or a mood curve"),
+    "interpolate": ("interpolate", "morph from one mood to another over time"),
+    "reconstruct": ("reconstruct", "encode -> decode an audio file (shows what a model keeps)"),
+    "continue": ("continuation", "continue a piece with the sequence engine"),
+    "vary": ("vary", "make a variation of an audio file with the waveform engine"),
+    "evaluate": ("evaluate", "measure a checkpoint: mood control, FAD, diversity, reconstruction, symbolic metrics"),
+    "analyze": ("analyze", "predict the valence/arousal and nearest named mood of audio files"),
+    "demo": ("demo", "the main job on the built-in corpus: train every engine, generate, measure"),
+}
+
+
+def command_module(name: str) -> object:
+    """The module of a command (imported now)."""
+    return importlib.import_module(f"moodtune.cli.{COMMANDS[name][0]}")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``moodtune`` parser. Only ``command``'s options are built (all of them when ``command`` is None)."""
+    parser = argparse.ArgumentParser(
+        prog="moodtune",
+        description="Mood-conditioned music generation: prepare data, train, generate, evaluate.",
+        epilog="'moodtune COMMAND --help' explains a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"moodtune {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        if command is None or name == command:
+            command_module(name).add_parser(sub, name, help_text)  # type: ignore[attr-defined]
+        else:
+            sub.add_parser(name, help=help_text)
+    return parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if a in COMMANDS), None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``moodtune`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_command_of(argv)).parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    console = Console()
+    with warnings.catch_warnings():
+        if not verbose:
+            for category in (DeprecationWarning, FutureWarning, UserWarning):
+                warnings.filterwarnings("ignore", category=category)
+        try:
+            return int(args.func(args, console) or 0)
+        except MoodtuneError as exc:
+            print(f"moodtune: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print(
+                "moodtune: interrupted (finished work is kept; run the same command again to resume)", file=sys.stderr
+            )
+            return 130

@@ -1,0 +1,138 @@
+"""Argument helpers the command modules share: value types, output flags, mood and sampling options, and
+the generation of options from a configuration dataclass."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from typing import Any
+
+from rich.console import Console
+
+from moodtune.api import make_request, symbolic_options
+from moodtune.engines.base import Request
+from moodtune.training.config import option_flag
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_command(
+    sub: argparse._SubParsersAction, name: str, help_text: str, description: str
+) -> argparse.ArgumentParser:
+    """A subcommand parser with the output flags every command has (``--quiet``, ``--verbose``)."""
+    p = sub.add_parser(name, help=help_text, description=description)
+    add_output_flags(p)
+    return p
+
+
+def add_output_flags(p: argparse.ArgumentParser) -> None:
+    """``--quiet`` (no progress) and ``--verbose`` (library logs and warnings too)."""
+    g = p.add_argument_group("output")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
+    g.add_argument("--verbose", action="store_true", help="also show library logs, model summaries and warnings")
+
+
+def add_mood_args(p: argparse.ArgumentParser) -> None:
+    """The ways of giving a mood: a name, a valence/arousal point, or a trajectory (string or CSV)."""
+    g = p.add_argument_group("mood (give one)")
+    g.add_argument("--mood", help="a named mood (happy, sad, angry, calm, ...) or 'valence,arousal'")
+    g.add_argument("--valence", type=float, help="valence in [-1, 1] (with --arousal)")
+    g.add_argument("--arousal", type=float, help="arousal in [-1, 1] (with --valence)")
+    g.add_argument("--trajectory", help="mood curve, e.g. 'sad:0,happy:30' (MOOD:SECONDS, linear between)")
+    g.add_argument("--trajectory-file", help="CSV with columns time,valence,arousal")
+
+
+def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None:
+    """Checkpoint, output and the Request fields; with ``symbolic`` the symbolic engine's own options."""
+    p.add_argument("--checkpoint", required=True, help="run folder written by 'moodtune train'")
+    p.add_argument("--out", required=True, help="output WAV; for a symbolic checkpoint the .mid (WAV/score beside it)")
+    p.add_argument("--style", help="style / genre known to the model (default: unknown)")
+    p.add_argument("--seconds", type=float, default=30.0, help="length (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default %(default)s)")
+    p.add_argument("--plot", action="store_true", help="also write the spectrogram or waveform as PNG beside it")
+    if symbolic:
+        g = p.add_argument_group("symbolic engine only")
+        g.add_argument("--notes", type=positive_int, help="stop after this many notes instead of --seconds")
+        g.add_argument("--top-k", type=positive_int, help="sample among the K most likely tokens")
+        g.add_argument("--top-p", type=float, help="nucleus sampling threshold in (0, 1]")
+        g.add_argument("--primer", help="MIDI file whose notes the generation continues")
+
+
+def request_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The Request fields :func:`add_sampling_args` adds (with the symbolic options, when any is set)."""
+    return {
+        "seconds": args.seconds,
+        "style": args.style,
+        "seed": args.seed,
+        "temperature": args.temperature,
+        "options": symbolic_options(args.notes, args.top_k, args.top_p, args.primer),
+    }
+
+
+def request_from_args(args: argparse.Namespace, **fields: Any) -> Request:
+    """A Request from :func:`add_mood_args` (and ``fields``)."""
+    return make_request(args.mood, args.valence, args.arousal, args.trajectory, args.trajectory_file, **fields)
+
+
+def print_written(console: Console, written: dict[str, object]) -> int:
+    """Print what a command wrote, one ``name: value`` per line; exit code 0."""
+    for key, value in written.items():
+        console.print(f"{key}: {value}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def _scalar_type(annotation: Any) -> type:
+    """``int | None`` -> int; ``str`` -> str."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0]
+    return annotation
+
+
+def add_config_options(p: argparse.ArgumentParser, config: type) -> None:
+    """One option per field of a configuration dataclass (see :func:`moodtune.training.config.option`),
+    with the dataclass's defaults; fields without a default are required."""
+    hints = typing.get_type_hints(config)
+    for f in dataclasses.fields(config):
+        if not f.metadata.get("cli", True):
+            continue
+        kind = _scalar_type(hints[f.name])
+        required = f.default is dataclasses.MISSING
+        help_text = f.metadata.get("help", "")
+        kwargs: dict[str, Any] = {"dest": f.name}
+        if kind is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction if f.default else "store_true"
+        else:
+            kwargs["type"] = positive_int if kind is int and f.metadata.get("positive") else kind
+        if f.metadata.get("choices"):
+            kwargs["choices"] = f.metadata["choices"]
+        if required:
+            kwargs["required"] = True
+        else:
+            kwargs["default"] = f.default
+            if f.default is not None and kind is not bool:
+                help_text += " (default %(default)s)"
+            elif kind is bool:
+                help_text += f" (default: {'on' if f.default else 'off'})"
+        p.add_argument(option_flag(f), help=help_text, **kwargs)
+
+
+def config_from_args(config: type, args: argparse.Namespace) -> Any:
+    """The configuration dataclass built from the options :func:`add_config_options` added (validated by it)."""
+    return config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(config) if f.metadata.get("cli", True)})
+
+
+#: Exit code of a command that found nothing to work on (as for a usage error).
+EXIT_NOTHING = 2

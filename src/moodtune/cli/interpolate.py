@@ -1,0 +1,28 @@
+"""``moodtune interpolate``: a piece whose mood moves from one mood to another."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from moodtune.api import generate_to_file, open_engine
+from moodtune.cli.common import add_command, add_sampling_args, print_written, request_fields
+from moodtune.engines.base import Request
+from moodtune.mood import Mood, Trajectory
+
+DESCRIPTION = "Generate music whose mood moves linearly from --from to --to over --seconds."
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
+    p = add_command(sub, name, help_text, DESCRIPTION)
+    p.add_argument("--from", dest="start", required=True, help="starting mood (name or 'valence,arousal')")
+    p.add_argument("--to", dest="end", required=True, help="final mood (name or 'valence,arousal')")
+    add_sampling_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    start, end = Mood.parse(args.start), Mood.parse(args.end)
+    request = Request(trajectory=Trajectory(((0.0, start), (max(args.seconds, 1e-3), end))), **request_fields(args))
+    return print_written(console, generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot))
