@@ -15,8 +15,9 @@ from moodtune.engines.codecs import CodecLatentFeature, SpectrogramCodec, open_c
 from moodtune.engines.latent import LatentEngine
 from moodtune.errors import MoodtuneError
 from moodtune.mood import Mood
-from moodtune.training.latent import LatentTrainConfig, train_latent
-from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
+from moodtune.training.latent import LatentTrainConfig
+from moodtune.training.recipe import train
+from moodtune.training.spectrogram import SpectrogramTrainConfig
 from tests.conftest import music_like
 
 EPOCHS = 12
@@ -28,7 +29,7 @@ def vae_run(tmp_path_factory):
     prepare("builtin", None, data, clip_seconds=4.0, limit=3, workers=1, progress=False)
     run = tmp_path_factory.mktemp("lat_vae")
     cfg = SpectrogramTrainConfig(data=str(data), out=str(run), epochs=1, size="debug", latent_dim=8, batch_size=8)
-    train_spectrogram(cfg, progress=False)
+    train(cfg, progress=False).flat()
     return data, run
 
 
@@ -85,7 +86,7 @@ def run(vae_run, tmp_path_factory):
     cfg = LatentTrainConfig(
         data=str(data),
         out=str(out),
-        codec={"kind": "spectrogram", "path": str(vae)},
+        vae=str(vae),
         clip_seconds=5.0,
         latent_dim=4,
         size="debug",
@@ -93,7 +94,7 @@ def run(vae_run, tmp_path_factory):
         batch_size=4,
         lr=3e-3,
     )
-    return out, train_latent(cfg, progress=False)
+    return out, train(cfg, progress=False).flat()
 
 
 def test_tiny_model_trains_and_lowers_the_loss(run):
@@ -105,7 +106,7 @@ def test_tiny_model_trains_and_lowers_the_loss(run):
     for plot in ("training_curves.png", "latent_map.png", "moods.png"):
         assert (out / "plots" / plot).is_file()
     assert (out / "samples" / "reconstruction" / "clip0_vae.wav").is_file()
-    assert np.isfinite(results["heldout_vae_mrstft_logmag"])
+    assert np.isfinite(results["heldout_mrstft_logmag"])
 
 
 def test_latents_are_cached_once_with_a_labels_table(vae_run, run):
@@ -139,14 +140,15 @@ def test_latent_engine_over_encodec(vae_run, encodec_dir, tmp_path):
     cfg = LatentTrainConfig(
         data=str(vae_run[0]),
         out=str(tmp_path / "run"),
-        codec={"kind": "encodec", "path": str(encodec_dir), "bandwidth": 1.5},
+        encodec=str(encodec_dir),
+        bandwidth=1.5,
         clip_seconds=5.0,
         latent_dim=4,
         size="debug",
         epochs=2,
         batch_size=4,
     )
-    results = train_latent(cfg, progress=False)
+    results = train(cfg, progress=False).flat()
     assert results["codec"] == "encodec" and results["codec_frames_per_clip"] == 625
     engine = load_engine(tmp_path / "run")
     audio = engine.generate(Request(mood=Mood.named("happy"), seconds=6.0, seed=0)).audio

@@ -8,8 +8,9 @@ from moodtune.data import prepare
 from moodtune.engines.base import Request, load_engine
 from moodtune.engines.sequence import SequenceEngine
 from moodtune.mood import Mood, Trajectory
-from moodtune.training.sequence import SequenceTrainConfig, train_sequence
-from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
+from moodtune.training.recipe import train
+from moodtune.training.sequence import SequenceTrainConfig
+from moodtune.training.spectrogram import SpectrogramTrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def vae_run(tmp_path_factory):
     prepare("builtin", None, data, clip_seconds=4.0, limit=4, workers=1, progress=False)
     run = tmp_path_factory.mktemp("seq_vae")
     cfg = SpectrogramTrainConfig(data=str(data), out=str(run), epochs=1, size="debug", latent_dim=8, batch_size=8)
-    train_spectrogram(cfg, progress=False)
+    train(cfg, progress=False).flat()
     return data, run
 
 
@@ -28,7 +29,7 @@ def _train(vae_run, tmp_path_factory, loss):
     cfg = SequenceTrainConfig(
         data=str(data), vae=str(vae), out=str(out), loss=loss, epochs=25, size="debug", steps=4, batch_size=8
     )
-    return out, train_sequence(cfg, progress=False)
+    return out, train(cfg, progress=False).flat()
 
 
 def _epoch_means(run, key):
@@ -46,7 +47,7 @@ def test_both_loss_modes_train_and_lower_the_l2(vae_run, gan_run, tmp_path_facto
     run, results = gan_run if loss == "gan" else _train(vae_run, tmp_path_factory, "l2")
     l2 = _epoch_means(run, "train/l2_epoch")
     assert len(l2) == 25 and np.mean(l2[-3:]) < l2[0]
-    assert results["loss"] == loss and np.isfinite(results["best_val_free_l2"])
+    assert results["loss"] == loss and np.isfinite(results["best_val_loss"])
     if loss == "gan":
         assert _epoch_means(run, "train/d_loss_epoch")
 

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -15,7 +16,8 @@ from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
 from moodtune.models.spectrogram_vae import SpectrogramVAEConfig
 from moodtune.mood import Mood
-from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
+from moodtune.training.recipe import train
+from moodtune.training.spectrogram import SpectrogramTrainConfig
 from moodtune.training.vae_module import SpectrogramVAEModule, vae_losses
 
 MOODS = ("happy", "sad", "angry", "calm")
@@ -32,7 +34,7 @@ def data_dir(tmp_path_factory):
 def run_dir(data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     cfg = SpectrogramTrainConfig(data=str(data_dir), out=str(out), epochs=2, size="debug", latent_dim=8, batch_size=8)
-    train_spectrogram(cfg, progress=False)
+    train(cfg, progress=False).flat()
     return out
 
 
@@ -165,11 +167,11 @@ def test_missing_or_foreign_checkpoint(tmp_path, run_dir, capsys):
 def test_resume_continues_and_refuses_to_overwrite(data_dir, tmp_path):
     out = tmp_path / "r"
     cfg = SpectrogramTrainConfig(data=str(data_dir), out=str(out), epochs=1, size="debug", latent_dim=4, batch_size=8)
-    assert train_spectrogram(cfg, progress=False)["epochs"] == 1
+    assert train(cfg, progress=False).flat()["epochs"] == 1
     with pytest.raises(MoodtuneError, match="--resume"):
-        train_spectrogram(cfg, progress=False)
+        train(cfg, progress=False).flat()
     cfg.epochs = 2
-    assert train_spectrogram(cfg, resume=True, progress=False)["epochs"] == 2
+    assert train(dataclasses.replace(cfg, resume=True), progress=False).flat()["epochs"] == 2
 
 
 def test_request_validation():
@@ -187,7 +189,7 @@ def test_cpu_training_is_reproducible(data_dir, tmp_path):
         cfg = SpectrogramTrainConfig(
             data=str(data_dir), out=str(tmp_path / name), epochs=1, size="debug", latent_dim=4, batch_size=8, seed=7
         )
-        train_spectrogram(cfg, progress=False)
+        train(cfg, progress=False).flat()
         weights.append(load_file(str(tmp_path / name / "model.safetensors")))
     assert weights[0].keys() == weights[1].keys()
     for key in weights[0]:

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pretty_midi
 import pytest
@@ -6,10 +8,11 @@ import torch
 from moodtune.cli import main
 from moodtune.data import prepare
 from moodtune.engines.base import Request, load_engine
-from moodtune.engines.symbolic import filter_logits
+from moodtune.engines.symbolic import SymbolicOptions, filter_logits
 from moodtune.errors import MidiReadError, MoodtuneError
 from moodtune.mood import Mood, Trajectory
-from moodtune.training.symbolic import SymbolicTrainConfig, train_symbolic
+from moodtune.training.recipe import train
+from moodtune.training.symbolic import SymbolicTrainConfig
 from tests.conftest import write_midi
 
 
@@ -23,7 +26,7 @@ def data_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run_dir(data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("sym_run")
-    train_symbolic(
+    train(
         SymbolicTrainConfig(data=str(data_dir), out=str(out), epochs=3, size="debug", batch_size=32), progress=False
     )
     return out
@@ -44,12 +47,12 @@ def test_training_reports_perplexity_and_loss_goes_down(run_dir):
 
 def test_generate_notes_seconds_and_reproducibility(run_dir):
     engine = load_engine(run_dir)
-    by_notes = engine.generate(Request(mood=Mood.named("happy"), notes=30, seed=1))
+    by_notes = engine.generate(Request(mood=Mood.named("happy"), seed=1, options=SymbolicOptions(notes=30)))
     assert by_notes.metadata["notes"] >= 30 and isinstance(by_notes.midi, pretty_midi.PrettyMIDI)
     by_time = engine.generate(Request(mood=Mood.named("sad"), seconds=6, seed=1))
     onsets = [n.start for n in by_time.midi.instruments[0].notes]
     assert max(onsets) < 6.0 and np.all(np.isfinite(by_time.audio)) and by_time.audio.size > 0
-    again = engine.generate(Request(mood=Mood.named("happy"), notes=30, seed=1))
+    again = engine.generate(Request(mood=Mood.named("happy"), seed=1, options=SymbolicOptions(notes=30)))
     assert [n.pitch for n in again.midi.instruments[0].notes] == [n.pitch for n in by_notes.midi.instruments[0].notes]
 
 
@@ -86,12 +89,12 @@ def test_cli_writes_midi_audio_score_and_piano_roll(run_dir, tmp_path):
 def test_primer_is_continued_and_bad_primers_are_reported(run_dir, tmp_path, capsys):
     engine = load_engine(run_dir)
     primer = write_midi(tmp_path / "primer.mid", [60, 62, 64, 65, 67])
-    tokens = engine.generate_tokens(Request(mood=Mood.named("calm"), notes=10, primer=str(primer)))
+    tokens = engine.generate_tokens(Request(mood=Mood.named("calm"), options=SymbolicOptions(notes=10, primer=str(primer))))
     assert tokens[:5] == engine.primer_tokens(str(primer))[:5]
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"not midi at all")
     with pytest.raises(MidiReadError, match="corrupt"):
-        engine.generate(Request(mood=Mood.named("calm"), notes=5, primer=str(bad)))
+        engine.generate(Request(mood=Mood.named("calm"), options=SymbolicOptions(notes=5, primer=str(bad))))
     empty = tmp_path / "empty.mid"
     pretty_midi.PrettyMIDI().write(str(empty))
     args = [
@@ -111,29 +114,29 @@ def test_primer_is_continued_and_bad_primers_are_reported(run_dir, tmp_path, cap
 
 def test_vocabulary_mismatch_with_notes_tokens(data_dir, tmp_path):
     out = tmp_path / "notes_run"
-    train_symbolic(
+    train(
         SymbolicTrainConfig(data=str(data_dir), out=str(out), tokens="notes", epochs=1, size="debug"), progress=False
     )
     engine = load_engine(out)
     odd = write_midi(tmp_path / "odd.mid", [22, 23])  # A0, B-0 appear nowhere in the corpus
     with pytest.raises(MidiReadError, match="do not match"):
         engine.primer_tokens(str(odd))
-    result = engine.generate(Request(mood=Mood.named("happy"), notes=12, seed=0))
+    result = engine.generate(Request(mood=Mood.named("happy"), seed=0, options=SymbolicOptions(notes=12)))
     assert len(result.midi.instruments[0].notes) >= 12
 
 
 def test_request_rejects_bad_sampling_options():
     with pytest.raises(MoodtuneError):
-        Request(mood=Mood.named("sad"), top_p=1.5)
+        SymbolicOptions(top_p=1.5)
     with pytest.raises(MoodtuneError):
-        Request(mood=Mood.named("sad"), top_k=0)
+        SymbolicOptions(top_k=0)
 
 
 def test_symbolic_resume(data_dir, tmp_path):
     out = tmp_path / "resume"
     cfg = SymbolicTrainConfig(data=str(data_dir), out=str(out), epochs=1, size="debug", batch_size=32)
-    assert train_symbolic(cfg, progress=False)["epochs"] == 1
+    assert train(cfg, progress=False).flat()["epochs"] == 1
     with pytest.raises(MoodtuneError, match="--resume"):
-        train_symbolic(cfg, progress=False)
+        train(cfg, progress=False).flat()
     cfg.epochs = 2
-    assert train_symbolic(cfg, resume=True, progress=False)["epochs"] == 2
+    assert train(dataclasses.replace(cfg, resume=True), progress=False).flat()["epochs"] == 2

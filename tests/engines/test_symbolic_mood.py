@@ -13,7 +13,8 @@ from moodtune.data import prepare
 from moodtune.engines.base import load_engine
 from moodtune.evaluation.symbolic_mood import mood_statistics, note_statistics
 from moodtune.midi.tokens import NoteEvent
-from moodtune.training.symbolic import SymbolicTrainConfig, train_symbolic
+from moodtune.training.recipe import train
+from moodtune.training.symbolic import SymbolicTrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def engine(tmp_path_factory):
     prepare("builtin", None, data, limit=10, workers=2, progress=False)
     run = tmp_path_factory.mktemp("mood_run")
     cfg = SymbolicTrainConfig(data=str(data), out=str(run), epochs=40, size="small", batch_size=32)
-    train_symbolic(cfg, progress=False)
+    train(cfg, progress=False).flat()
     return load_engine(run)
 
 

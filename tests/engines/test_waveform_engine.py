@@ -5,6 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
+from moodtune.audio.distances import multi_resolution_stft_loss
 from moodtune.cli import main
 from moodtune.data import prepare
 from moodtune.engines.base import Request, load_engine
@@ -12,7 +13,8 @@ from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.engines.waveform import WaveformEngine
 from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
 from moodtune.mood import Mood
-from moodtune.training.waveform import WaveformTrainConfig, multi_resolution_stft_loss, train_waveform
+from moodtune.training.recipe import train
+from moodtune.training.waveform import WaveformTrainConfig
 from tests.conftest import music_like, write_audio
 
 EPOCHS = 6
@@ -56,7 +58,7 @@ def run(tmp_path_factory):
     cfg = WaveformTrainConfig(
         data=str(data), out=str(out), sr=3000, seconds=2.0, size="debug", epochs=EPOCHS, batch_size=4, lr=3e-3
     )
-    return data, out, train_waveform(cfg, progress=False)
+    return data, out, train(cfg, progress=False).flat()
 
 
 def test_tiny_model_trains_and_lowers_the_loss(run):

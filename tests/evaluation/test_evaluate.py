@@ -8,10 +8,11 @@ import pytest
 from moodtune.cli import main
 from moodtune.data import prepare
 from moodtune.evaluation.mood_model import MoodModel
+from moodtune.evaluation.mood_training import MoodTrainConfig, train_mood
 from moodtune.evaluation.report import EvaluateConfig, evaluate
-from moodtune.training.mood import MoodTrainConfig, train_mood
-from moodtune.training.spectrogram import SpectrogramTrainConfig, train_spectrogram
-from moodtune.training.symbolic import SymbolicTrainConfig, train_symbolic
+from moodtune.training.recipe import train
+from moodtune.training.spectrogram import SpectrogramTrainConfig
+from moodtune.training.symbolic import SymbolicTrainConfig
 from tests.conftest import music_like, write_audio
 
 
@@ -80,7 +81,7 @@ def test_analyze_with_only_bad_files_exits_2(mood_run, tmp_path, capsys):
 def test_evaluate_spectrogram_engine(data_dir, mood_run, tmp_path_factory):
     run = tmp_path_factory.mktemp("spec")
     cfg = SpectrogramTrainConfig(data=str(data_dir), out=str(run), epochs=1, size="debug", latent_dim=8, batch_size=8)
-    train_spectrogram(cfg, progress=False)
+    train(cfg, progress=False).flat()
     out = tmp_path_factory.mktemp("report_spec")
     report = evaluate(
         EvaluateConfig(
@@ -107,7 +108,7 @@ def test_evaluate_spectrogram_engine(data_dir, mood_run, tmp_path_factory):
 
 def test_evaluate_symbolic_engine_via_cli(data_dir, mood_run, tmp_path_factory, capsys):
     run = tmp_path_factory.mktemp("sym")
-    train_symbolic(SymbolicTrainConfig(data=str(data_dir), out=str(run), epochs=2, size="debug"), progress=False)
+    train(SymbolicTrainConfig(data=str(data_dir), out=str(run), epochs=2, size="debug"), progress=False)
     out = tmp_path_factory.mktemp("report_sym")
     code = main(
         [

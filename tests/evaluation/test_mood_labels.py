@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from moodtune.training.mood import window_labels
+from moodtune.evaluation.mood_training import window_labels
 
 
 def test_windows_take_the_mean_of_the_dynamic_annotations_they_cover():

@@ -70,7 +70,7 @@ def test_normal_order_and_pitch_names():
 
 
 def test_pieces_move_to_a_c_tonic_and_keep_their_mode():
-    from moodtune.data.token_datasets import to_c_tonic
+    from moodtune.midi.analysis import to_c_tonic
     from moodtune.midi.tokens import NoteEvent
 
     def piece(tonic, third):  # tonic-third-fifth arpeggios and a scale, ending on the tonic in the bass
