@@ -122,7 +122,7 @@ def train_symbolic(device: str, size: str) -> dict[str, Any]:
 def train_waveform(device: str, size: str) -> dict[str, Any]:
     from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
     from moodtune.training.vae_module import vae_losses
-    from moodtune.training.waveform import multi_resolution_stft_loss, stft_fft_sizes
+    from moodtune.audio.distances import multi_resolution_stft_loss, stft_fft_sizes
 
     batch = 8
     config = WaveformVAEConfig.preset(size, sr=16000, seconds=4.0, latent_dim=64, n_styles=6)

@@ -204,7 +204,7 @@ def main() -> None:
         lines += [
             "librosa's reference was stopped at the time limit (`--reference-timeout`): its frame-by-frame "
             "L-BFGS-B NNLS can take from minutes to hours depending on the signal, so no spectral convergence "
-            "is available for it in this run. README.md lists the comparisons that did finish.",
+            "is available for it in this run. docs/experiments/vocoder.md lists the comparisons that did finish.",
             "",
         ]
     write_text_atomic(args.out, "\n".join(lines))

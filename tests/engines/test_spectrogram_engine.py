@@ -14,11 +14,11 @@ from moodtune.engines.base import Request, load_engine
 from moodtune.engines.checkpoint import CONFIG_FILE
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
-from moodtune.models.spectrogram_vae import SpectrogramVAEConfig
+from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 from moodtune.mood import Mood
 from moodtune.training.recipe import train
 from moodtune.training.spectrogram import SpectrogramTrainConfig
-from moodtune.training.vae_module import SpectrogramVAEModule, vae_losses
+from moodtune.training.vae_module import VAEModule, vae_losses
 
 MOODS = ("happy", "sad", "angry", "calm")
 
@@ -45,7 +45,8 @@ def test_a_few_steps_lower_the_loss(data_dir):
     ds = MelSliceDataset(data_dir, "train", styles, manifest=manifest)
     batch = {k: torch.stack([ds[i][k] for i in range(8)]) for k in ("x", "mood", "style")}
     cfg = SpectrogramVAEConfig.preset("debug", n_styles=len(styles))
-    module = SpectrogramVAEModule(cfg.to_dict(), lr=3e-3, kl_warmup_steps=0)
+    train_cfg = SpectrogramTrainConfig(data="d", out="o", lr=3e-3, kl_warmup_steps=0)
+    module = VAEModule(SpectrogramVAE(cfg), train_cfg)
     opt = module.configure_optimizers()
 
     def loss():
