@@ -42,9 +42,15 @@ def test_every_config_field_is_an_option_with_help(engine):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "mood", "--data", "d", "--out", "o", "--accelerator", "gpu"], "unrecognized arguments: --accelerator"),
+        (
+            ["train", "mood", "--data", "d", "--out", "o", "--accelerator", "gpu"],
+            "unrecognized arguments: --accelerator",
+        ),
         (["train", "mood", "--data", "d", "--out", "o", "--resume"], "unrecognized arguments: --resume"),
-        (["train", "spectrogram", "--data", "d", "--out", "o", "--tokens", "notes"], "unrecognized arguments: --tokens"),
+        (
+            ["train", "spectrogram", "--data", "d", "--out", "o", "--tokens", "notes"],
+            "unrecognized arguments: --tokens",
+        ),
         (["train", "symbolic", "--data", "d", "--out", "o", "--beta", "1"], "unrecognized arguments: --beta"),
         (["train", "waveform", "--data", "d", "--out", "o", "--size", "huge"], "invalid choice: 'huge'"),
         (["train", "sequence", "--data", "d", "--out", "o"], "the following arguments are required: --vae"),

@@ -119,7 +119,7 @@ def test_continue_refuses_other_engines(vae_run, tmp_path, capsys):
 
     path = write_audio(tmp_path / "in.wav", music_like(3.0, 22050), 22050)
     code = main(["continue", str(path), "--checkpoint", str(vae_run[1]), "--out", str(tmp_path / "o.wav")])
-    assert code == 2 and "needs a sequence checkpoint" in capsys.readouterr().err
+    assert code == 2 and "cannot continue audio" in capsys.readouterr().err
 
 
 def test_steps_take_dynamic_annotations_where_there_are_some():

@@ -26,9 +26,7 @@ def data_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run_dir(data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("sym_run")
-    train(
-        SymbolicTrainConfig(data=str(data_dir), out=str(out), epochs=3, size="debug", batch_size=32), progress=False
-    )
+    train(SymbolicTrainConfig(data=str(data_dir), out=str(out), epochs=3, size="debug", batch_size=32), progress=False)
     return out
 
 
@@ -89,7 +87,9 @@ def test_cli_writes_midi_audio_score_and_piano_roll(run_dir, tmp_path):
 def test_primer_is_continued_and_bad_primers_are_reported(run_dir, tmp_path, capsys):
     engine = load_engine(run_dir)
     primer = write_midi(tmp_path / "primer.mid", [60, 62, 64, 65, 67])
-    tokens = engine.generate_tokens(Request(mood=Mood.named("calm"), options=SymbolicOptions(notes=10, primer=str(primer))))
+    tokens = engine.generate_tokens(
+        Request(mood=Mood.named("calm"), options=SymbolicOptions(notes=10, primer=str(primer)))
+    )
     assert tokens[:5] == engine.primer_tokens(str(primer))[:5]
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"not midi at all")
@@ -114,9 +114,7 @@ def test_primer_is_continued_and_bad_primers_are_reported(run_dir, tmp_path, cap
 
 def test_vocabulary_mismatch_with_notes_tokens(data_dir, tmp_path):
     out = tmp_path / "notes_run"
-    train(
-        SymbolicTrainConfig(data=str(data_dir), out=str(out), tokens="notes", epochs=1, size="debug"), progress=False
-    )
+    train(SymbolicTrainConfig(data=str(data_dir), out=str(out), tokens="notes", epochs=1, size="debug"), progress=False)
     engine = load_engine(out)
     odd = write_midi(tmp_path / "odd.mid", [22, 23])  # A0, B-0 appear nowhere in the corpus
     with pytest.raises(MidiReadError, match="do not match"):

@@ -26,7 +26,9 @@ def data_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def mood_run(data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("mood")
-    results = train_mood(MoodTrainConfig(data=str(data_dir), out=str(out), epochs=60, patience=60), progress=False)
+    results = train_mood(
+        MoodTrainConfig(data=str(data_dir), out=str(out), epochs=60, patience=60), progress=False
+    ).flat()
     return out, results
 
 
