@@ -179,9 +179,9 @@ def fit(
     Returns the model (CPU, eval mode) and ``train_minutes`` (since ``started``, a ``time.perf_counter()``
     value), ``epochs``, ``steps``, ``best_val_loss`` and ``params``.
     """
-    trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose)
-    trainer.callbacks.extend(callbacks)
     with quiet_lightning(verbose):
+        trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose)
+        trainer.callbacks.extend(callbacks)
         trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
     model = load_best_weights(module, ckpt)
     return model, {
