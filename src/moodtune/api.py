@@ -1,4 +1,4 @@
-"""The Python API the CLI, the demo and the web app call: load an engine, generate, write files."""
+"""The Python API the CLI, and the demo call: load an engine, generate, write files."""
 
 from __future__ import annotations
 

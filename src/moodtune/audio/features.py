@@ -1,4 +1,4 @@
-"""Log-mel spectrogram (DESIGN.md contract) computed with torch.
+"""Log-mel spectrogram (the package's feature contract) computed with torch.
 
 128 mel bands, n_fft 2048, hop 512 at 22 050 Hz. Power is measured against an absolute
 reference (the STFT is normalised by the window sum, so a full-scale sine sits near 0 dB),

@@ -1,4 +1,4 @@
-"""Load, resample and write audio: mono float32 in [-1, 1] (DESIGN.md contract)."""
+"""Load, resample and write audio: mono float32 in [-1, 1] (the package's audio contract)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Latent engine: an emotional VAE over neural-codec latent sequences, decoded by the codec.
 
-Training clips are ``clip_seconds`` long (5 s or 10 s as in the seed). Generation draws one VAE latent
+Training clips are ``clip_seconds`` long (5 s by default; 10 s also works). Generation draws one VAE latent
 per clip-long window from the mood-conditional prior (AR(1)-correlated between windows), decodes it to
 a codec latent sequence, lets the codec decode that to audio, and crossfades neighbouring windows over
 ``overlap_s`` seconds; the output has exactly the requested length.

@@ -2,7 +2,7 @@
 
 Two vocabularies:
 
-* ``notes`` (the seed's): one token per onset. A single note is its pitch name (``C4``, ``F#3``),
+* ``notes`` (the classic format): one token per onset. A single note is its pitch name (``C4``, ``F#3``),
   and a chord is the normal order of its pitch classes (``4.7.11``). Decoded notes get a fixed
   length (half a beat at 120 BPM) and a fixed velocity, so rhythm and dynamics are lost.
 * ``timed`` (default): an event vocabulary in the spirit of Performance RNN and REMI, on a grid
@@ -197,7 +197,7 @@ class TimedTokenizer(Tokenizer):
 
 
 class NotesTokenizer(Tokenizer):
-    """The seed's vocabulary: one token per onset, pitch names for notes, normal orders for chords."""
+    """The classic vocabulary: one token per onset, pitch names for notes, normal orders for chords."""
 
     kind = "notes"
     #: Decoded tokens sound for, and are spaced by, this many seconds (an eighth note at 120 BPM).

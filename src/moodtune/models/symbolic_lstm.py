@@ -1,9 +1,9 @@
-"""The seed's LSTM over note tokens, conditioned on mood and style at every step.
+"""An LSTM over note tokens, conditioned on mood and style at every step.
 
 Token embedding ``[B, T, E]`` + condition ``[B, T, C]`` -> LSTM (hidden1, return sequences) ->
 dropout -> LSTM (hidden2) -> dense (dense, ReLU) -> dropout -> logits ``[B, T, vocab]``.
-The seed used LSTM 512 -> dropout 0.1 -> LSTM 256 -> dense 256 -> dropout 0.1 -> softmax over
-windows of 40 tokens; those are the ``base`` sizes here.
+The ``base`` size is LSTM 512 -> dropout 0.1 -> LSTM 256 -> dense 256 -> dropout 0.1 over windows of
+40 tokens.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class SymbolicLSTMConfig:
 
     @classmethod
     def preset(cls, name: str, **overrides: object) -> SymbolicLSTMConfig:
-        """``debug`` (tests), ``small`` (the demo, minutes on a CPU) or ``base`` (the seed's sizes)."""
+        """``debug`` (tests), ``small`` (the demo, minutes on a CPU) or ``base`` (LSTM 512 / 256, dense 256)."""
         presets: dict[str, dict[str, object]] = {
             "debug": {"embed_dim": 16, "hidden1": 32, "hidden2": 32, "dense": 32, "mood_dim": 4, "style_dim": 2},
             "small": {"embed_dim": 48, "hidden1": 192, "hidden2": 128, "dense": 128},

@@ -23,7 +23,7 @@ from moodtune.models.conditioning import MoodStyleConditioner
 
 @dataclass(frozen=True)
 class WaveformVAEConfig:
-    """Sizes of the waveform VAE. ``samples = sr * seconds + 1`` as in the seed (90 001 at 3 kHz x 30 s)."""
+    """Sizes of the waveform VAE. ``samples = sr * seconds + 1`` (90 001 at 3 kHz x 30 s)."""
 
     sr: int = 3000
     seconds: float = 30.0
@@ -56,7 +56,7 @@ class WaveformVAEConfig:
 
     @classmethod
     def preset(cls, name: str, **overrides: object) -> WaveformVAEConfig:
-        """``debug`` (tests), ``small`` (CPU demo: a quarter of the widths) or ``base`` (the seed's widths)."""
+        """``debug`` (tests), ``small`` (CPU demo: a quarter of the widths) or ``base`` (the full widths)."""
         presets = {
             "debug": {"enc_channels": (4, 8, 8, 8), "dec_channels": (16, 8, 8, 4), "mood_dim": 4, "style_dim": 2},
             "small": {"enc_channels": (16, 32, 32, 64), "dec_channels": (128, 64, 32, 16)},

@@ -45,7 +45,7 @@ def option_flag(f: dataclasses.Field) -> str:
 
 @dataclass(kw_only=True)
 class RunConfig:
-    """Fields every training run has: where the data is, where the run goes, the seed."""
+    """Fields every training run has: where the data is, where the run goes, the random seed."""
 
     engine: ClassVar[str] = ""
 
