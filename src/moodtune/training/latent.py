@@ -193,13 +193,10 @@ class LatentRecipe(Recipe[LatentTrainConfig]):
         metrics.update(
             heldout_reconstruction(engine, ctx["manifest"], ctx["styles"], out / "plots" / "reconstruction.png")
         )
-        return Finished(engine.state_dict(), metrics)
-
-    def after_save(self, cfg: LatentTrainConfig, out: Path) -> None:
-        engine = LatentEngine.from_checkpoint(out)
         clips = mood_clips(engine, QUADRANT_MOODS, cfg.clip_seconds * 2)
         title = f"{engine.name} engine: one clip per mood (seed 0)"
         plot_waveforms([(n, r.audio) for n, r in clips], engine.sr, out / "plots" / "moods.png", title)
+        return Finished(engine.state_dict(), metrics)
 
 
 @torch.no_grad()

@@ -2,7 +2,7 @@
 
 :func:`train` does what every run does: check (or resume) the run folder, seed, let the family's
 :class:`Recipe` build its datasets and LightningModule, write ``train_config.json``, fit with Lightning,
-let the recipe finish (latent prior, held-out evaluation, plots), export ``model.safetensors`` +
+let the recipe finish (latent prior, held-out evaluation, plots and samples), export ``model.safetensors`` +
 ``config.json``, draw the training curves, and return a :class:`TrainResult`.
 """
 
@@ -69,9 +69,6 @@ class Recipe(ABC, Generic[C]):
     def finish(self, cfg: C, setup: Setup, model: nn.Module, out: Path) -> Finished:
         """After fitting (``model`` holds the best weights, on the CPU): prior, held-out scores, plots."""
 
-    def after_save(self, cfg: C, out: Path) -> None:
-        """Work that needs the exported checkpoint (e.g. samples drawn by the engine loaded from it)."""
-
 
 def recipe_for(engine: str) -> Recipe:
     """The registered recipe of a family."""
@@ -101,5 +98,4 @@ def train(cfg: TrainConfig, progress: bool = True, verbose: bool = False) -> Tra
         out, cfg.engine, finished.state, {**run_config, **finished.config, "data": cfg.data, "results": result.flat()}
     )
     write_training_plots(out, recipe.plot_keys)
-    recipe.after_save(cfg, out)
     return result

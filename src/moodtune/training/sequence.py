@@ -170,13 +170,11 @@ class SequenceRecipe(Recipe[SequenceTrainConfig]):
         state.update({f"vae.{k}": v for k, v in ctx["vae"].state_dict().items()})
         state.update({"norm.mean": ctx["mean"], "norm.std": ctx["std"]})
         metrics = {"loss": cfg.loss, "train_tracks": len(setup.train)}  # val/loss is the free-running L2
-        return Finished(state, metrics, {"vae": ctx["vae"].config})
-
-    def after_save(self, cfg: SequenceTrainConfig, out: Path) -> None:
-        held = heldout_rows(read_manifest(cfg.data))
+        held = heldout_rows(ctx["manifest"])
         if not held.empty:
-            engine = SequenceEngine.from_checkpoint(out)
+            engine = SequenceEngine(model, ctx["vae"], ctx["mean"], ctx["std"], ctx["vae"].styles)
             write_continuation_plot(engine, held.iloc[0].to_dict(), out / "plots" / "continuation_vs_original.png")
+        return Finished(state, metrics, {"vae": ctx["vae"].config})
 
 
 def write_continuation_plot(
