@@ -45,8 +45,9 @@ class Codec(Protocol):
         """Mono ``audio [T]`` at ``sr`` -> latents ``[dim, frames]``."""
         ...
 
-    def decode(self, latents: torch.Tensor, samples: int) -> np.ndarray:
-        """Latents ``[dim, frames]`` -> audio ``[samples]`` (float32)."""
+    def decode(self, latents: torch.Tensor, samples: int, mood: torch.Tensor | None = None) -> np.ndarray:
+        """Latents ``[dim, frames]`` -> audio ``[samples]`` (float32); a codec with a level correction applies it
+        for ``mood [3]``, the others ignore it."""
         ...
 
     def frames(self, seconds: float) -> int:
@@ -122,7 +123,7 @@ class EncodecCodec:
         return self.model.quantizer.decode(codes)[0].cpu()
 
     @torch.no_grad()
-    def decode(self, latents: torch.Tensor, samples: int) -> np.ndarray:
+    def decode(self, latents: torch.Tensor, samples: int, mood: torch.Tensor | None = None) -> np.ndarray:
         audio = self.model.decoder(latents.to(self.device)[None])[0, 0, :samples].cpu().numpy()
         return np.pad(audio, (0, max(0, samples - len(audio)))).astype(np.float32)
 
@@ -175,9 +176,10 @@ class SpectrogramCodec:
         return self.engine.encode_slices(slices, *self._condition(len(slices))).T.cpu()
 
     @torch.no_grad()
-    def decode(self, latents: torch.Tensor, samples: int) -> np.ndarray:
+    def decode(self, latents: torch.Tensor, samples: int, mood: torch.Tensor | None = None) -> np.ndarray:
         z = latents.T
-        slices = self.engine.decode_slices(z, *self._condition(len(z)))
+        level_mood = None if mood is None else mood.reshape(1, 3).expand(len(z), 3)
+        slices = self.engine.decode_slices(z, *self._condition(len(z)), level_mood=level_mood)
         mel = crossfade_slices(slices, self.engine.slice_frames - self.hop_frames)
         frames = self.engine.mel_config.frames(samples)  # the vocoder wants exactly the frames of `samples`
         mel = torch.nn.functional.pad(mel[None, :, :frames], (0, max(0, frames - mel.shape[1])), mode="replicate")[0]

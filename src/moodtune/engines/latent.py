@@ -21,7 +21,7 @@ from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.codecs import Codec, open_codec
 from moodtune.engines.sampling import join_windows, label_tensors, window_latents, window_layout
 from moodtune.labels import style_index
-from moodtune.models.latent_prior import MoodLatentPrior, prior_from_state, prior_state
+from moodtune.models.latent_prior import LatentPrior, prior_from_state, prior_state
 from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
 
 
@@ -41,7 +41,7 @@ class LatentEngine(Engine):
         codec: Codec,
         styles: list[str],
         clip_seconds: float,
-        prior: MoodLatentPrior | None = None,
+        prior: LatentPrior | None = None,
         device: str = "cpu",
         overlap_s: float = 0.5,
         continuity: float = 0.7,
@@ -83,7 +83,12 @@ class LatentEngine(Engine):
     def decode_clips(self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, length: int) -> np.ndarray:
         """VAE latents ``[N, latent_dim]`` -> N codec-decoded clips crossfaded into audio ``[length]``."""
         seqs = self.model.decode(z, mood, style).cpu()
-        clips = torch.stack([torch.from_numpy(self.codec.decode(s, self.clip_samples)) for s in seqs])
+        clips = torch.stack(
+            [
+                torch.from_numpy(self.codec.decode(s, self.clip_samples, m))
+                for s, m in zip(seqs, mood.cpu(), strict=True)
+            ]
+        )
         return join_windows(clips[:, None], self.overlap, length)
 
     def generate(self, request: Request) -> Result:

@@ -9,7 +9,7 @@ import torch
 
 from moodtune.engines.base import Request
 from moodtune.labels import style_index
-from moodtune.models.latent_prior import MoodLatentPrior
+from moodtune.models.latent_prior import LatentPrior
 
 
 def crossfade_slices(slices: torch.Tensor, overlap: int) -> torch.Tensor:
@@ -83,7 +83,7 @@ def window_latents(
     request: Request,
     centres: np.ndarray,
     latent_dim: int,
-    prior: MoodLatentPrior | None,
+    prior: LatentPrior | None,
     continuity: float,
     styles: list[str],
     device: str = "cpu",

@@ -2,6 +2,11 @@
 
 Generation streams: each step predicts one latent, decodes one mel slice, vocodes it and crossfades it
 into the audio, so memory stays bounded whatever the length.
+
+When the spectrogram VAE carries an :class:`ExemplarPrior` (``anchor``), each prediction is a proposal:
+the latent used is a training latent of the mood asked at that moment, drawn near the proposal
+(``reach`` sets how near). The LSTM keeps the music continuous; the anchor keeps it on latents the decoder
+renders sharply, with the asked mood, so a long roll-out neither drifts into silence nor loops.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from moodtune.engines.sampling import crossfade_slices
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import MoodtuneError
 from moodtune.labels import style_index
+from moodtune.models.latent_prior import ExemplarPrior
 from moodtune.models.sequence import LatentSequenceModel, SequenceModelConfig
 
 
@@ -41,8 +47,11 @@ class SequenceEngine(Engine):
         std: torch.Tensor,
         styles: list[str],
         device: str = "cpu",
+        anchor: bool = True,
+        reach: float = 0.5,
     ) -> None:
         self.model = model.to(device).eval()
+        self.anchor, self.reach = anchor, reach
         self.vae = vae
         self.mean, self.std = mean.to(device), std.to(device)
         self.styles = styles
@@ -107,6 +116,10 @@ class SequenceEngine(Engine):
             t += 1
             mood = self._mood(request, (t + 0.5) * step_s)
             z, state = self.model.step(z, mood, style, noise(), state)
+            if self.anchor and isinstance(self.vae.prior, ExemplarPrior):
+                eps = torch.randn(1, z.shape[1], generator=gen).to(self.device)
+                raw = self.vae.prior.snap(mood, z * self.std + self.mean, eps, request.temperature, self.reach)
+                z = (raw - self.mean) / self.std
             yield z, mood
 
     def stream(

@@ -22,7 +22,8 @@ from moodtune.engines.base import Engine, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.sampling import crossfade_slices, label_tensors, window_latents, window_layout
 from moodtune.labels import style_index
-from moodtune.models.latent_prior import PRIOR_PREFIX, MoodLatentPrior, prior_from_state, prior_state
+from moodtune.models.latent_prior import PRIOR_PREFIX, LatentPrior, prior_from_state, prior_state
+from moodtune.models.level import LEVEL_PREFIX, LevelCorrection, level_from_state, level_state
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 
 
@@ -41,10 +42,12 @@ class SpectrogramEngine(Engine):
         overlap: int = 16,
         continuity: float = 0.7,
         config: dict[str, Any] | None = None,
-        prior: MoodLatentPrior | None = None,
+        prior: LatentPrior | None = None,
+        level: LevelCorrection | None = None,
     ) -> None:
         self.model = model.to(device).eval()
         self.prior = prior.to(device) if prior is not None else None
+        self.level = level.to(device) if level is not None else None
         self.mel_config = mel_config
         self.styles = styles
         self.device = device
@@ -65,13 +68,25 @@ class SpectrogramEngine(Engine):
     ) -> SpectrogramEngine:
         """Build from exported weights and config (also used by engines that embed this one)."""
         model = SpectrogramVAE(SpectrogramVAEConfig.from_dict(config["model"]))
-        model.load_state_dict({k: v for k, v in state.items() if not k.startswith(PRIOR_PREFIX)})
+        model.load_state_dict({k: v for k, v in state.items() if not k.startswith((PRIOR_PREFIX, LEVEL_PREFIX))})
         prior = prior_from_state(state, model.config.latent_dim)
-        return cls(model, MelConfig(**config["mel"]), config["styles"], device, config=config, prior=prior)
+        mel, level = MelConfig(**config["mel"]), level_from_state(state)
+        return cls(model, mel, config["styles"], device, config=config, prior=prior, level=level)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Weights to export: the model's, plus the latent prior's under ``prior.``."""
-        return {**self.model.state_dict(), **prior_state(self.prior)}
+        """Weights to export: the model's, the latent prior's under ``prior.``, the level correction's under ``level.``."""
+        return {**self.model.state_dict(), **prior_state(self.prior), **level_state(self.level)}
+
+    def _decode(
+        self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, level_mood: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``z [N, latent_dim]`` -> scaled log-mel slices ``[N, n_mels, F]``, raised by the level correction
+        for ``level_mood [N, 3]`` (default: the condition ``mood``)."""
+        mel = self.model.decode(z, mood, style)[:, 0]
+        if self.level is None:
+            return mel
+        shift = self.level.gain_db(mood if level_mood is None else level_mood) / self.mel_config.top_db
+        return (mel + shift[:, None, None]).clamp(0.0, 1.0)
 
     @property
     def sr(self) -> int:
@@ -95,8 +110,7 @@ class SpectrogramEngine(Engine):
         z, mood, style = window_latents(
             request, centres, self.model.config.latent_dim, self.prior, self.continuity, self.styles, self.device
         )
-        slices = self.model.decode(z, mood, style)[:, 0]
-        return crossfade_slices(slices, self.overlap)[:, :total]
+        return crossfade_slices(self._decode(z, mood, style), self.overlap)[:, :total]
 
     def generate(self, request: Request) -> Result:
         self.options(request)
@@ -142,9 +156,13 @@ class SpectrogramEngine(Engine):
         return self.model.encode(slices.to(self.device), mood.to(self.device), style.to(self.device))[0]
 
     @torch.no_grad()
-    def decode_slices(self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        """``z [N, latent_dim]`` -> mel slices ``[N, n_mels, F]``."""
-        return self.model.decode(z.to(self.device), mood.to(self.device), style.to(self.device))[:, 0]
+    def decode_slices(
+        self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, level_mood: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``z [N, latent_dim]`` -> mel slices ``[N, n_mels, F]``; the level is corrected for ``level_mood [N, 3]``
+        (default: the condition ``mood``)."""
+        lm = None if level_mood is None else level_mood.to(self.device)
+        return self._decode(z.to(self.device), mood.to(self.device), style.to(self.device), lm)
 
     @torch.no_grad()
     def encode(
@@ -159,7 +177,7 @@ class SpectrogramEngine(Engine):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(posterior means [N, latent_dim], reconstruction [n_mels, F])`` of ``mel [n_mels, F]``, slice by slice."""
         mu, mood, styles, frames = self._encode(mel, valence, arousal, style)
-        out = self.model.decode(mu, mood, styles)[:, 0]
+        out = self._decode(mu, mood, styles)
         return mu, out.permute(1, 0, 2).reshape(mel.shape[0], -1)[:, :frames]
 
     def reconstruct_mel(

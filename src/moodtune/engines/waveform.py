@@ -22,7 +22,7 @@ from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.sampling import join_windows, label_tensors, window_latents, window_layout
 from moodtune.errors import MoodtuneError
 from moodtune.labels import style_index
-from moodtune.models.latent_prior import PRIOR_PREFIX, MoodLatentPrior, prior_from_state, prior_state
+from moodtune.models.latent_prior import PRIOR_PREFIX, LatentPrior, prior_from_state, prior_state
 from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
 
 
@@ -35,7 +35,7 @@ class WaveformEngine(Engine):
         self,
         model: WaveformVAE,
         styles: list[str],
-        prior: MoodLatentPrior | None = None,
+        prior: LatentPrior | None = None,
         device: str = "cpu",
         overlap_s: float = 0.5,
         continuity: float = 0.7,
@@ -128,6 +128,6 @@ class WaveformEngine(Engine):
             raise MoodtuneError(f"--amount must lie in [0, 10], got {amount}")
         mu, _, mood, styles = self.encode(audio, valence, arousal, style)
         eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed)).to(self.device)
-        step = eps @ self.prior.chol.T if self.prior is not None else eps
+        step = self.prior.spread(eps) if self.prior is not None else eps
         out = self.decode_windows(mu + amount * step, mood, styles, len(audio))
         return out * peak_gain(out)

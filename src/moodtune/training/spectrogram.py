@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from moodtune.audio.features import MelConfig
 from moodtune.data.cache import FeatureCache, LogMelFeature
@@ -22,6 +23,7 @@ from moodtune.data.manifest import read_manifest, read_summary
 from moodtune.data.torch_datasets import MelSliceDataset, style_vocabulary
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import DatasetError
+from moodtune.models.level import LevelCorrection
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 from moodtune.training.config import VAETrainConfig, option
 from moodtune.training.heldout import heldout_reconstruction, heldout_rows
@@ -72,10 +74,34 @@ class SpectrogramRecipe(Recipe[SpectrogramTrainConfig]):
 
     def finish(self, cfg: SpectrogramTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
         ctx = setup.context
-        engine = SpectrogramEngine(model, ctx["mel"], ctx["styles"], prior=fit_latent_prior(model, setup.train))
+        prior, level = fit_latent_prior(model, setup.train), fit_level_correction(model, setup.train, ctx["mel"].top_db)
+        engine = SpectrogramEngine(model, ctx["mel"], ctx["styles"], prior=prior, level=level)
         metrics = heldout_reconstruction(engine, ctx["manifest"], ctx["styles"], out / "plots" / "reconstruction.png")
         metrics.update(latent_map(engine, cfg.data, heldout_rows(ctx["manifest"]), out / "plots" / "latent_map.png"))
         return Finished(engine.state_dict(), metrics)
+
+
+@torch.no_grad()
+def fit_level_correction(
+    model: SpectrogramVAE, dataset: MelSliceDataset, top_db: float, batch_size: int = 64
+) -> LevelCorrection:
+    """How many dB quieter the model gives back each training slice (mel power of the original over that of
+    its reconstruction from the posterior mean), as a function of the slice's mood."""
+    was_random, dataset.random_offset = dataset.random_offset, False
+    gains, moods = [], []
+    for batch in DataLoader(dataset, batch_size=batch_size):
+        mu, _ = model.encode(batch["x"], batch["mood"], batch["style"])
+        recon = model.decode(mu, batch["mood"], batch["style"])
+        gains.append(_power_db(batch["x"], top_db) - _power_db(recon, top_db))
+        moods.append(batch["mood"])
+    dataset.random_offset = was_random
+    return LevelCorrection.fit(torch.cat(gains), torch.cat(moods))
+
+
+def _power_db(scaled: torch.Tensor, top_db: float) -> torch.Tensor:
+    """Total mel power in dB of scaled log-mel slices ``[B, 1, n_mels, F]`` -> ``[B]``."""
+    power = torch.pow(10.0, (scaled * top_db - top_db) / 10.0)
+    return 10.0 * torch.log10(power.sum(dim=(1, 2, 3)))
 
 
 @torch.no_grad()
