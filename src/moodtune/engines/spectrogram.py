@@ -74,7 +74,7 @@ class SpectrogramEngine(Engine):
         return cls(model, mel, config["styles"], device, config=config, prior=prior, level=level)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Weights to export: the model's, the latent prior's under ``prior.``, the level correction's under ``level.``."""
+        """Weights to export: the model's, the latent prior's (``prior.``) and the level correction's (``level.``)."""
         return {**self.model.state_dict(), **prior_state(self.prior), **level_state(self.level)}
 
     def _decode(

@@ -20,7 +20,7 @@ LEVEL_PREFIX = "level."
 
 
 class LevelCorrection(nn.Module):
-    """``gain_db = design(mood) @ weight``, with ``design = [v*known, a*known, known, 1-known]``; buffer ``weight [4]``."""
+    """``gain_db = design(mood) @ weight`` with ``design = [v*known, a*known, known, 1-known]``; buffer ``weight [4]``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -28,7 +28,7 @@ class LevelCorrection(nn.Module):
 
     @classmethod
     def fit(cls, gain_db: torch.Tensor, mood: torch.Tensor, ridge: float = 1e-3) -> LevelCorrection:
-        """Least squares of the level lost per item ``gain_db [N]`` (original minus reconstruction) on ``mood [N, 3]``."""
+        """Least squares of the level lost per item, ``gain_db [N]`` (original minus reconstruction), on mood."""
         x = mood_design(mood.double())
         gram = x.T @ x + ridge * torch.eye(x.shape[1], dtype=torch.float64)
         out = cls()
