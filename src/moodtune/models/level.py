@@ -20,7 +20,7 @@ LEVEL_PREFIX = "level."
 
 
 class LevelCorrection(nn.Module):
-    """``gain_db = design(mood) @ weight`` with ``design = [v*known, a*known, known, 1-known]``; buffer ``weight [4]``."""
+    """``gain_db = design(mood) @ weight``, design ``[v*known, a*known, known, 1-known]``; buffer ``weight [4]``."""
 
     def __init__(self) -> None:
         super().__init__()
