@@ -46,8 +46,8 @@ class Codec(Protocol):
         ...
 
     def decode(self, latents: torch.Tensor, samples: int, mood: torch.Tensor | None = None) -> np.ndarray:
-        """Latents ``[dim, frames]`` -> audio ``[samples]`` (float32); a codec with a level correction applies it
-        for ``mood [3]``, the others ignore it."""
+        """Latents ``[dim, frames]`` -> audio ``[samples]`` (float32). Given a ``mood [3]``, a codec with a level
+        correction applies it for that mood (generation); others ignore it, and without one none is applied."""
         ...
 
     def frames(self, seconds: float) -> int:
@@ -179,7 +179,9 @@ class SpectrogramCodec:
     def decode(self, latents: torch.Tensor, samples: int, mood: torch.Tensor | None = None) -> np.ndarray:
         z = latents.T
         level_mood = None if mood is None else mood.reshape(1, 3).expand(len(z), 3)
-        slices = self.engine.decode_slices(z, *self._condition(len(z)), level_mood=level_mood)
+        slices = self.engine.decode_slices(
+            z, *self._condition(len(z)), level_mood=level_mood, correct_level=level_mood is not None
+        )
         mel = crossfade_slices(slices, self.engine.slice_frames - self.hop_frames)
         frames = self.engine.mel_config.frames(samples)  # the vocoder wants exactly the frames of `samples`
         mel = torch.nn.functional.pad(mel[None, :, :frames], (0, max(0, frames - mel.shape[1])), mode="replicate")[0]

@@ -157,12 +157,19 @@ class SpectrogramEngine(Engine):
 
     @torch.no_grad()
     def decode_slices(
-        self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, level_mood: torch.Tensor | None = None
+        self,
+        z: torch.Tensor,
+        mood: torch.Tensor,
+        style: torch.Tensor,
+        level_mood: torch.Tensor | None = None,
+        correct_level: bool = True,
     ) -> torch.Tensor:
-        """``z [N, latent_dim]`` -> mel slices ``[N, n_mels, F]``; the level is corrected for ``level_mood [N, 3]``
-        (default: the condition ``mood``)."""
-        lm = None if level_mood is None else level_mood.to(self.device)
-        return self._decode(z.to(self.device), mood.to(self.device), style.to(self.device), lm)
+        """``z [N, latent_dim]`` -> mel slices ``[N, n_mels, F]``; unless ``correct_level`` is off, the level is
+        corrected for ``level_mood [N, 3]`` (default: the condition ``mood``)."""
+        z, mood, style = z.to(self.device), mood.to(self.device), style.to(self.device)
+        if not correct_level:
+            return self.model.decode(z, mood, style)[:, 0]
+        return self._decode(z, mood, style, None if level_mood is None else level_mood.to(self.device))
 
     @torch.no_grad()
     def encode(
@@ -177,7 +184,7 @@ class SpectrogramEngine(Engine):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(posterior means [N, latent_dim], reconstruction [n_mels, F])`` of ``mel [n_mels, F]``, slice by slice."""
         mu, mood, styles, frames = self._encode(mel, valence, arousal, style)
-        out = self._decode(mu, mood, styles)
+        out = self.model.decode(mu, mood, styles)[:, 0]  # what the model gives back, level uncorrected
         return mu, out.permute(1, 0, 2).reshape(mel.shape[0], -1)[:, :frames]
 
     def reconstruct_mel(
