@@ -33,7 +33,7 @@ system-deps:
 $(VENV)/bin/python:
 	@bash scripts/ensure-venv.sh "$(PYTHON)" "$(VENV)"
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
+$(STAMP): pyproject.toml README.md | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[dev]"

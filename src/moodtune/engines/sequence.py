@@ -118,7 +118,7 @@ class SequenceEngine(Engine):
             z, state = self.model.step(z, mood, style, noise(), state)
             if self.anchor and isinstance(self.vae.prior, ExemplarPrior):
                 eps = torch.randn(1, z.shape[1], generator=gen).to(self.device)
-                raw = self.vae.prior.snap(mood, z * self.std + self.mean, eps, request.temperature, self.reach)
+                raw = self.vae.prior.sample(mood, eps, request.temperature, z * self.std + self.mean, self.reach)
                 z = (raw - self.mean) / self.std
             yield z, mood
 

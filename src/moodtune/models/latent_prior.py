@@ -121,18 +121,17 @@ class ExemplarPrior(nn.Module):
         """Mixture mean ``[B, D]`` for ``mood [B, 3]``."""
         return self.weights(mood) @ self.means
 
-    def sample(self, mood: torch.Tensor, eps: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-        """``z [B, D]`` from standard-normal ``eps [B, D]``: the first column, through the normal CDF,
-        draws the item; the others perturb within its posterior."""
-        uniform = 0.5 * (1 + torch.erf(eps[:, 0] / math.sqrt(2)))
-        j = self.pick(mood, uniform)
-        return self.means[j] + temperature * self.stds[j] * eps
-
-    def snap(
-        self, mood: torch.Tensor, near: torch.Tensor, eps: torch.Tensor, temperature: float = 1.0, reach: float = 0.5
+    def sample(
+        self,
+        mood: torch.Tensor,
+        eps: torch.Tensor,
+        temperature: float = 1.0,
+        near: torch.Tensor | None = None,
+        reach: float = 0.5,
     ) -> torch.Tensor:
-        """A latent ``[B, D]`` of the asked ``mood [B, 3]`` close to a proposal ``near [B, D]`` (e.g. a sequence
-        model's prediction): an item drawn by :meth:`pick` with ``near``, perturbed within its posterior."""
+        """``z [B, D]`` from standard-normal ``eps [B, D]``: the first column, through the normal CDF, draws the
+        item (with ``near [B, D]``, e.g. a sequence model's proposal, one close to it: :meth:`pick`); the
+        others perturb within its posterior."""
         uniform = 0.5 * (1 + torch.erf(eps[:, 0] / math.sqrt(2)))
         j = self.pick(mood, uniform, near, reach)
         return self.means[j] + temperature * self.stds[j] * eps

@@ -95,7 +95,7 @@ def clip_table(tracks: list[Track], frames: int, frame_rate: float) -> tuple[pd.
 class LatentClips(Dataset):
     """Items ``x [codec_dim, frames]``, ``mood [3]``, ``style`` from the rows of a clip table."""
 
-    random_offset = False  # the clips are fixed; :func:`fit_latent_prior` reads this flag
+    random_offset = False  # the clips are fixed; :func:`fixed_positions` reads this flag
 
     def __init__(self, tracks: list[Track], table: pd.DataFrame, frames: int) -> None:
         if table.empty:

@@ -23,12 +23,13 @@ from moodtune.data.manifest import read_manifest, read_summary
 from moodtune.data.torch_datasets import MelSliceDataset, style_vocabulary
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import DatasetError
+from moodtune.models.latent_prior import ExemplarPrior
 from moodtune.models.level import LevelCorrection
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 from moodtune.training.config import VAETrainConfig, option
 from moodtune.training.heldout import heldout_reconstruction, heldout_rows
 from moodtune.training.recipe import Finished, Recipe, Setup
-from moodtune.training.vae_module import VAEModule, active_units, fit_latent_prior
+from moodtune.training.vae_module import VAEModule, active_units, fixed_positions, training_posteriors
 from moodtune.viz.plots import plot_latent_map
 
 
@@ -74,7 +75,9 @@ class SpectrogramRecipe(Recipe[SpectrogramTrainConfig]):
 
     def finish(self, cfg: SpectrogramTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
         ctx = setup.context
-        prior, level = fit_latent_prior(model, setup.train), fit_level_correction(model, setup.train, ctx["mel"].top_db)
+        means, logvars, moods = training_posteriors(model, setup.train)
+        prior = ExemplarPrior.fit(means, logvars, moods)
+        level = fit_level_correction(model, setup.train, means, ctx["mel"].top_db)
         engine = SpectrogramEngine(model, ctx["mel"], ctx["styles"], prior=prior, level=level)
         metrics = heldout_reconstruction(engine, ctx["manifest"], ctx["styles"], out / "plots" / "reconstruction.png")
         metrics.update(latent_map(engine, cfg.data, heldout_rows(ctx["manifest"]), out / "plots" / "latent_map.png"))
@@ -83,18 +86,19 @@ class SpectrogramRecipe(Recipe[SpectrogramTrainConfig]):
 
 @torch.no_grad()
 def fit_level_correction(
-    model: SpectrogramVAE, dataset: MelSliceDataset, top_db: float, batch_size: int = 64
+    model: SpectrogramVAE, dataset: MelSliceDataset, means: torch.Tensor, top_db: float, batch_size: int = 64
 ) -> LevelCorrection:
-    """How many dB quieter the model gives back each training slice (mel power of the original over that of
-    its reconstruction from the posterior mean), as a function of the slice's mood."""
-    was_random, dataset.random_offset = dataset.random_offset, False
-    gains, moods = [], []
-    for batch in DataLoader(dataset, batch_size=batch_size):
-        mu, _ = model.encode(batch["x"], batch["mood"], batch["style"])
-        recon = model.decode(mu, batch["mood"], batch["style"])
-        gains.append(_power_db(batch["x"], top_db) - _power_db(recon, top_db))
-        moods.append(batch["mood"])
-    dataset.random_offset = was_random
+    """How many dB quieter the model gives back each training slice (mel power of the original over that of its
+    reconstruction from the posterior mean, ``means [N, D]`` from :func:`training_posteriors`), as a function
+    of the slice's mood."""
+    gains, moods, start = [], [], 0
+    with fixed_positions(dataset):
+        for batch in DataLoader(dataset, batch_size=batch_size):
+            mu = means[start : start + len(batch["x"])]
+            start += len(mu)
+            recon = model.decode(mu, batch["mood"], batch["style"])
+            gains.append(_power_db(batch["x"], top_db) - _power_db(recon, top_db))
+            moods.append(batch["mood"])
     return LevelCorrection.fit(torch.cat(gains), torch.cat(moods))
 
 

@@ -7,13 +7,16 @@ can rebuild it) and may add terms to the reconstruction loss.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from moodtune.models.latent_prior import ExemplarPrior, MoodLatentPrior
+from moodtune.models.latent_prior import ExemplarPrior
 from moodtune.training.config import VAETrainConfig
 
 #: A latent unit is "active" when the variance of its posterior mean over a batch exceeds this (Burda et al.).
@@ -100,33 +103,33 @@ class VAEModule(L.LightningModule):
         return torch.optim.Adam(self.model.parameters(), lr=self.lr)
 
 
+@contextmanager
+def fixed_positions(dataset: Dataset) -> Iterator[Dataset]:
+    """Switch a ``random_offset`` flag on the dataset off meanwhile, so each item is read at its fixed position."""
+    was_random = getattr(dataset, "random_offset", False)
+    dataset.random_offset = False
+    try:
+        yield dataset
+    finally:
+        dataset.random_offset = was_random
+
+
 @torch.no_grad()
 def training_posteriors(
     model: nn.Module, dataset: Dataset, batch_size: int = 64
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Posterior ``(means [N, D], logvars [N, D])`` of every training item with its ``mood [N, 3]``.
-
-    ``model.encode(x, mood, style)`` gives the posterior; a ``random_offset`` flag on the dataset is
-    switched off meanwhile, so each item is read at its fixed position.
-    """
-    was_random = getattr(dataset, "random_offset", False)
-    dataset.random_offset = False
+    """Posterior ``(means [N, D], logvars [N, D])`` of every training item (at its fixed position, in dataset
+    order) with its ``mood [N, 3]``; ``model.encode(x, mood, style)`` gives the posterior."""
     means, logvars, moods = [], [], []
-    for batch in DataLoader(dataset, batch_size=batch_size):
-        mu, logvar = model.encode(batch["x"], batch["mood"], batch["style"])
-        means.append(mu)
-        logvars.append(logvar)
-        moods.append(batch["mood"])
-    dataset.random_offset = was_random
+    with fixed_positions(dataset):
+        for batch in DataLoader(dataset, batch_size=batch_size):
+            mu, logvar = model.encode(batch["x"], batch["mood"], batch["style"])
+            means.append(mu)
+            logvars.append(logvar)
+            moods.append(batch["mood"])
     return torch.cat(means), torch.cat(logvars), torch.cat(moods)
 
 
 def fit_latent_prior(model: nn.Module, dataset: Dataset, batch_size: int = 64) -> ExemplarPrior:
     """The mood prior the engines sample from: the training posteriors weighted by mood (:class:`ExemplarPrior`)."""
     return ExemplarPrior.fit(*training_posteriors(model, dataset, batch_size))
-
-
-def fit_gaussian_prior(model: nn.Module, dataset: Dataset, batch_size: int = 64) -> MoodLatentPrior:
-    """A Gaussian regressed on mood over the training posterior means (:class:`MoodLatentPrior`)."""
-    means, _, moods = training_posteriors(model, dataset, batch_size)
-    return MoodLatentPrior.fit(means, moods)
