@@ -20,7 +20,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 GENERATE_SECONDS = 30.0
-BATCH = {"spectrogram": 32, "symbolic": 64, "waveform": 8, "latent": 32}
+BATCH = {"spectrogram": 32, "symbolic": 64, "waveform": 16, "latent": 32}
 
 
 def matmul_peak_gflops(device: str = "cpu", n: int = 2048, repeat: int = 5) -> float:
@@ -120,26 +120,26 @@ def train_symbolic(device: str, size: str) -> dict[str, Any]:
 
 
 def train_waveform(device: str, size: str) -> dict[str, Any]:
-    from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
-    from moodtune.training.vae_module import vae_losses
     from moodtune.audio.distances import multi_resolution_stft_loss, stft_fft_sizes
+    from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
+    from moodtune.training.vae_module import kl_divergence
 
-    batch = 8
-    config = WaveformVAEConfig.preset(size, sr=16000, seconds=4.0, latent_dim=64, n_styles=6)
+    batch = BATCH["waveform"]
+    config = WaveformVAEConfig.preset(size, n_styles=6)  # the training defaults: 8 kHz, 1 s, additive decoder
     x = (torch.rand(batch, 1, config.samples, device=device) - 0.5) * 0.2
     mood, style = torch.rand(batch, 3, device=device), torch.zeros(batch, dtype=torch.long, device=device)
     model = WaveformVAE(config).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     sizes = stft_fft_sizes(config.sr)
 
     def step() -> None:
         opt.zero_grad()
         recon, mu, logvar = model(x, mood, style)
-        rec, kl = vae_losses(x, recon, mu, logvar)
-        (rec + kl + 0.01 * config.samples * multi_resolution_stft_loss(x, recon, sizes)).backward()
+        spectral = 0.01 * config.samples * multi_resolution_stft_loss(x, recon, sizes)
+        (spectral + 0.1 * kl_divergence(mu, logvar)).backward()
         opt.step()
 
-    return {**_training_figures(model, step, batch, 1, device), "unit": "windows (4 s at 16 kHz)"}
+    return {**_training_figures(model, step, batch, 1, device), "unit": "windows (1 s at 8 kHz)"}
 
 
 def train_latent(device: str, size: str) -> dict[str, Any]:
@@ -192,8 +192,8 @@ def _engine(kind: str, runs: str | None, size: str, device: str) -> tuple[Any, s
         from moodtune.engines.waveform import WaveformEngine
         from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
 
-        config = WaveformVAEConfig.preset(size, sr=16000, seconds=4.0, latent_dim=64)
-        return WaveformEngine(WaveformVAE(config), ["<unknown>"], device=device), f"untrained {size}, 16 kHz"
+        config = WaveformVAEConfig.preset(size)
+        return WaveformEngine(WaveformVAE(config), ["<unknown>"], device=device), f"untrained {size}, 8 kHz"
     if kind == "latent":
         from moodtune.engines.codecs import SpectrogramCodec
         from moodtune.engines.latent import LatentEngine

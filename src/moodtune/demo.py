@@ -34,22 +34,12 @@ from moodtune.training.recipe import train
 from moodtune.training.sequence import write_continuation_plot
 
 #: The demo's deliberate departures from each family's defaults, in one place: a time budget (minutes) with
-#: room for many epochs, and for the waveform engine the 16 kHz / 4 s / latent-64 configuration (better
-#: held-out reconstruction than the 3 kHz / 30 s / latent-2 default; docs/experiments/waveform-configuration.md)
-#: with short epochs so the per-epoch waveform grids show progress.
+#: room for many epochs, and for the waveform engine a short validation so the per-epoch grids cost little.
 DEMO_OVERRIDES: dict[str, dict[str, Any]] = {
     "spectrogram": {"epochs": 200, "max_minutes": 3.0},
     "symbolic": {"epochs": 200, "max_minutes": 2.0},
     "sequence": {"epochs": 100, "max_minutes": 1.5},
-    "waveform": {
-        "epochs": 200,
-        "max_minutes": 2.0,
-        "sr": 16000,
-        "seconds": 4.0,
-        "latent_dim": 64,
-        "limit_train_batches": 10,
-        "limit_val_batches": 4,
-    },
+    "waveform": {"epochs": 200, "max_minutes": 3.0, "limit_val_batches": 4},
     "latent": {"epochs": 300, "max_minutes": 1.5},
 }
 

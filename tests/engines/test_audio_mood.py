@@ -72,16 +72,9 @@ def test_latent_engine(data, spectrogram, tmp_path_factory):
     _assert_high_arousal_is_louder(load_engine(out))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the waveform decoder still collapses to one output at this budget "
-    "(docs/experiments/audio-mood-control.md); strict, so the fix turns this into a failure to remove",
-)
 def test_waveform_engine_gives_each_mood_its_own_music(data, tmp_path_factory):
     out = tmp_path_factory.mktemp("audio_mood_wave")
-    cfg = WaveformTrainConfig(
-        data=str(data), out=str(out), sr=4000, seconds=1.0, latent_dim=8, beta=0.01, size="debug", epochs=2
-    )
+    cfg = WaveformTrainConfig(data=str(data), out=str(out), sr=4000, seconds=1.0, latent_dim=8, size="debug", epochs=3)
     train(cfg, progress=False)
     engine = load_engine(out)
     clips = {m: engine.generate(Request(mood=Mood.named(m), seconds=3.0, seed=0)).audio for m in (*HIGH, *LOW)}
@@ -89,3 +82,4 @@ def test_waveform_engine_gives_each_mood_its_own_music(data, tmp_path_factory):
         for b in HIGH + LOW:
             if a < b:
                 assert np.abs(clips[a] - clips[b]).mean() > 0.05 * np.abs(clips[a]).mean(), (a, b)
+    _assert_high_arousal_is_louder(engine)

@@ -20,9 +20,10 @@ from tests.conftest import music_like, write_audio
 EPOCHS = 6
 
 
+@pytest.mark.parametrize("decoder", ["additive", "conv"])
 @pytest.mark.parametrize(("sr", "seconds"), [(3000, 30.0), (3000, 1.0), (16000, 0.25)])
-def test_output_length_is_exactly_the_input_length(sr, seconds):
-    config = WaveformVAEConfig.preset("debug", sr=sr, seconds=seconds)
+def test_output_length_is_exactly_the_input_length(sr, seconds, decoder):
+    config = WaveformVAEConfig.preset("debug", sr=sr, seconds=seconds, decoder=decoder)
     model = WaveformVAE(config).eval()
     x = torch.from_numpy(music_like(seconds + 0.01, sr)[: config.samples]).view(1, 1, -1).repeat(2, 1, 1)
     with torch.no_grad():
@@ -32,15 +33,34 @@ def test_output_length_is_exactly_the_input_length(sr, seconds):
     assert torch.isfinite(recon).all() and recon.abs().max() <= 1
 
 
-def test_seed_defaults():
+def test_defaults():
     c = WaveformVAEConfig()
-    assert (c.sr, c.samples, c.latent_dim, c.enc_channels, c.dec_channels) == (
-        3000,
-        90001,
-        2,
+    assert (c.sr, c.samples, c.latent_dim, c.enc_channels, c.dec_channels, c.decoder, c.frames) == (
+        8000,
+        8001,
+        32,
         (64, 128, 128, 256),
         (512, 256, 128, 64),
+        "additive",
+        101,
     )
+    with pytest.raises(ValueError, match="unknown decoder"):
+        WaveformVAEConfig(decoder="wavenet")
+
+
+def test_the_mood_reaches_every_decoder_stage():
+    """With FiLM, changing only the mood changes the output even when the dense input layer ignores it."""
+    config = WaveformVAEConfig.preset("debug", sr=4000, seconds=0.5)
+    model = WaveformVAE(config).eval()
+    for film in model.decoder.film:
+        torch.nn.init.normal_(film.proj.weight, std=0.5)
+    z = torch.randn(1, config.latent_dim)
+    style = torch.zeros(1, dtype=torch.long)
+    with torch.no_grad():
+        model.from_latent[0].weight[:, config.latent_dim :] = 0.0  # the condition no longer enters here
+        happy = model.decode(z, torch.tensor([[0.6, 0.6, 1.0]]), style)
+        sad = model.decode(z, torch.tensor([[-0.6, -0.6, 1.0]]), style)
+    assert not torch.allclose(happy, sad)
 
 
 def test_stft_loss_is_zero_for_identical_and_grows_with_noise():

@@ -87,7 +87,14 @@ def test_evaluate_spectrogram_engine(data_dir, mood_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("report_spec")
     report = evaluate(
         EvaluateConfig(
-            str(run), str(data_dir), str(out), n=4, seconds=3.0, mood_model=str(mood_run[0]), trajectory="sad:0,happy:8"
+            str(run),
+            str(data_dir),
+            str(out),
+            n=4,
+            seconds=3.0,
+            mood_model=str(mood_run[0]),
+            trajectory="sad:0,happy:8",
+            trajectory_seeds=2,
         ),
         progress=False,
         say=lambda _: None,
@@ -100,7 +107,12 @@ def test_evaluate_spectrogram_engine(data_dir, mood_run, tmp_path_factory):
     assert report["rows"][1]["diversity_vs_real"] == 1.0
     recon = {r["set"]: r for r in report["reconstruction"]}
     assert len(recon) == 2 and all(r["lsd_db"] > 0 for r in recon.values())
-    assert len(report["trajectory"]["curve"]["time"]) == 5
+    traj = report["trajectory"]
+    assert len(traj["curve"]["time"]) == 5 and [s["seed"] for s in traj["per_seed"]] == [0, 1]
+    rs = [s["arousal_r"] for s in traj["per_seed"] if s["arousal_r"] is not None]
+    assert traj["arousal_r"] == (pytest.approx(np.mean(rs), abs=1e-4) if rs else None)
+    features = report["plain_features"]["per_mood"]
+    assert set(features) == {"happy", "angry", "sad", "calm"} and all(f["n"] == 1 for f in features.values())
     saved = json.loads((out / "report.json").read_text())
     assert saved["rows"] == report["rows"]
     md = (out / "report.md").read_text()
@@ -129,6 +141,8 @@ def test_evaluate_symbolic_engine_via_cli(data_dir, mood_run, tmp_path_factory, 
             str(mood_run[0]),
             "--trajectory",
             "calm:0,angry:8",
+            "--trajectory-seeds",
+            "1",
             "--quiet",
         ]
     )

@@ -31,6 +31,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
     p.add_argument("--trajectory", default="sad:0,happy:30", help="mood curve to follow (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default %(default)s)")
     p.add_argument(
+        "--trajectory-seeds",
+        type=positive_int,
+        default=5,
+        help="follow the trajectory with this many seeds from --seed and report the mean (default %(default)s)",
+    )
+    p.add_argument(
         "--clap",
         help="also FAD with CLAP embeddings: a folder with a saved transformers ClapModel + ClapFeatureExtractor "
         "(e.g. laion/clap-htsat-unfused), or that hub id when online",
@@ -48,6 +54,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         mood_model=args.mood_model,
         trajectory=args.trajectory,
         seed=args.seed,
+        trajectory_seeds=args.trajectory_seeds,
         clap=args.clap,
     )
     evaluate(cfg, progress=not args.quiet, say=lambda line: console.print(f"[dim]{line}[/]"))

@@ -1,4 +1,4 @@
-"""Waveform engine: a conditional 1-D ResNet VAE on raw audio windows (3000 Hz x 30 s by default).
+"""Waveform engine: a conditional 1-D ResNet VAE on raw audio windows (8000 Hz x 1 s by default).
 
 Generation draws one latent per window from the mood-conditional prior (AR(1)-correlated between
 windows), decodes each window and joins neighbours with a linear crossfade of ``overlap_s`` seconds,
@@ -23,7 +23,13 @@ from moodtune.engines.sampling import join_windows, label_tensors, window_latent
 from moodtune.errors import MoodtuneError
 from moodtune.labels import style_index
 from moodtune.models.latent_prior import PRIOR_PREFIX, LatentPrior, prior_from_state, prior_state
+from moodtune.models.level import LEVEL_PREFIX, LevelCorrection, level_from_state, level_state
 from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
+
+#: Generation decodes with the asked valence and arousal times this: the decoder, trained for minutes,
+#: renders its condition weakly, and extrapolating it makes the asked mood clearer
+#: (docs/experiments/audio-mood-control.md). Reconstruction and ``vary`` use the mood as given.
+CONDITION_SCALE = 2.0
 
 
 class WaveformEngine(Engine):
@@ -37,12 +43,16 @@ class WaveformEngine(Engine):
         styles: list[str],
         prior: LatentPrior | None = None,
         device: str = "cpu",
+        level: LevelCorrection | None = None,
+        condition_scale: float = CONDITION_SCALE,
         overlap_s: float = 0.5,
         continuity: float = 0.7,
         config: dict[str, Any] | None = None,
     ) -> None:
         self.model = model.to(device).eval()
         self.prior = prior.to(device) if prior is not None else None
+        self.level = level.to(device) if level is not None else None
+        self.condition_scale = condition_scale
         self.styles = styles
         self.device = device
         self.continuity = continuity
@@ -59,20 +69,34 @@ class WaveformEngine(Engine):
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> WaveformEngine:
         state, config = load_checkpoint(path, engine=cls.name)
         model = WaveformVAE(WaveformVAEConfig.from_dict(config["model"]))
-        model.load_state_dict({k: v for k, v in state.items() if not k.startswith(PRIOR_PREFIX)})
+        extras = (PRIOR_PREFIX, LEVEL_PREFIX)
+        model.load_state_dict({k: v for k, v in state.items() if not k.startswith(extras)})
         prior = prior_from_state(state, model.config.latent_dim)
-        return cls(model, config["styles"], prior, device, config=config)
+        return cls(model, config["styles"], prior, device, level=level_from_state(state), config=config)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Weights to export: the model's, plus the latent prior's under ``prior.``."""
-        return {**self.model.state_dict(), **prior_state(self.prior)}
+        """Weights to export: the model's, the latent prior's (``prior.``) and the level correction's (``level.``)."""
+        return {**self.model.state_dict(), **prior_state(self.prior), **level_state(self.level)}
 
     @torch.no_grad()
-    def decode_windows(self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, length: int) -> np.ndarray:
-        """Latents ``[N, latent_dim]`` -> windows crossfaded into audio ``[length]`` (float32, not normalised)."""
+    def decode_windows(
+        self,
+        z: torch.Tensor,
+        mood: torch.Tensor,
+        style: torch.Tensor,
+        length: int,
+        level_mood: torch.Tensor | None = None,
+    ) -> np.ndarray:
+        """Latents ``[N, latent_dim]`` -> windows crossfaded into audio ``[length]`` (float32, not normalised).
+
+        With ``level_mood [N, 3]`` (generation) each window is raised by the level correction for that mood;
+        reconstructions are left as the model decodes them.
+        """
         windows = torch.cat(
             [self.model.decode(z[i : i + 4], mood[i : i + 4], style[i : i + 4]) for i in range(0, len(z), 4)]
         )
+        if level_mood is not None and self.level is not None:
+            windows = windows * torch.pow(10.0, self.level.gain_db(level_mood) / 20.0)[:, None, None]
         return join_windows(windows, self.overlap, length)
 
     def generate(self, request: Request) -> Result:
@@ -82,7 +106,8 @@ class WaveformEngine(Engine):
         z, mood, style = window_latents(
             request, centres, self.model.config.latent_dim, self.prior, self.continuity, self.styles, self.device
         )
-        audio = self.decode_windows(z, mood, style, length)
+        emphasised = torch.cat([mood[:, :2] * self.condition_scale, mood[:, 2:]], dim=1)
+        audio = self.decode_windows(z, emphasised, style, length, level_mood=mood)
         audio *= peak_gain(audio)
         meta = {"engine": self.name, "seconds": request.seconds, "seed": request.seed, "style": request.style}
         return Result(audio, self.sr, None, meta)

@@ -20,6 +20,7 @@ from moodtune.evaluation.fad import Embedding, frechet_audio_distance, make_embe
 from moodtune.evaluation.mood_control import control_scores, pearson
 from moodtune.evaluation.mood_model import MoodModel
 from moodtune.evaluation.mood_training import MoodTrainConfig, train_mood
+from moodtune.evaluation.plain_features import arousal_order_holds, per_mood_medians
 from moodtune.evaluation.sets import (
     SampleSet,
     generated_set,
@@ -50,6 +51,7 @@ class EvaluateConfig:
     mood_model: str | None = None
     trajectory: str = "sad:0,happy:30"
     seed: int = 0
+    trajectory_seeds: int = 5
     clap: str | None = None
 
 
@@ -132,27 +134,39 @@ def reconstruction_rows(engine: Engine, rows: pd.DataFrame, seconds: float) -> l
     ]
 
 
-def trajectory_following(engine: Engine, mood: MoodModel, text: str, seed: int, out: Path) -> dict[str, Any]:
-    """Generate along a mood curve, measure the curve every second and compare (Pearson r per dimension)."""
+def trajectory_following(engine: Engine, mood: MoodModel, text: str, seeds: list[int], out: Path) -> dict[str, Any]:
+    """Generate along a mood curve once per seed, measure the curve every second and compare: Pearson r and
+    mean absolute error per dimension, averaged over the seeds (each seed's r is kept too). The first seed's
+    curve is plotted and stored."""
     traj = Trajectory.parse(text)
     seconds = max(traj.duration, 8.0)
-    result = engine.generate(Request(trajectory=traj, seconds=seconds, seed=seed))
-    times, measured = mood.curve(result.audio, result.sr)
-    asked = traj.at(times)
-    plot_mood_curve(times, measured, out / "trajectory.png", f"{engine.name}: asked vs measured ({text})", asked)
-    return {
-        "trajectory": text,
-        "seconds": seconds,
-        "valence_r": _finite(pearson(asked[:, 0], measured[:, 0])),
-        "arousal_r": _finite(pearson(asked[:, 1], measured[:, 1])),
-        "valence_mae": round(float(np.mean(np.abs(asked[:, 0] - measured[:, 0]))), 4),
-        "arousal_mae": round(float(np.mean(np.abs(asked[:, 1] - measured[:, 1]))), 4),
-        "curve": {
-            "time": times.round(2).tolist(),
-            "asked": asked.round(3).tolist(),
-            "measured": measured.round(3).tolist(),
-        },
-    }
+    per_seed, curve = [], None
+    for seed in seeds:
+        result = engine.generate(Request(trajectory=traj, seconds=seconds, seed=seed))
+        times, measured = mood.curve(result.audio, result.sr)
+        asked = traj.at(times)
+        per_seed.append(
+            {
+                "seed": seed,
+                "valence_r": _finite(pearson(asked[:, 0], measured[:, 0])),
+                "arousal_r": _finite(pearson(asked[:, 1], measured[:, 1])),
+                "valence_mae": round(float(np.mean(np.abs(asked[:, 0] - measured[:, 0]))), 4),
+                "arousal_mae": round(float(np.mean(np.abs(asked[:, 1] - measured[:, 1]))), 4),
+            }
+        )
+        if curve is None:
+            title = f"{engine.name}: asked vs measured ({text}, seed {seed})"
+            plot_mood_curve(times, measured, out / "trajectory.png", title, asked)
+            curve = {
+                "time": times.round(2).tolist(),
+                "asked": asked.round(3).tolist(),
+                "measured": measured.round(3).tolist(),
+            }
+    means = {}
+    for key in ("valence_r", "arousal_r", "valence_mae", "arousal_mae"):
+        values = [s[key] for s in per_seed if s[key] is not None]
+        means[key] = round(float(np.mean(values)), 4) if values else None
+    return {"trajectory": text, "seconds": seconds, "seeds": len(seeds), **means, "per_seed": per_seed, "curve": curve}
 
 
 def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], None] = print) -> dict[str, Any]:
@@ -219,7 +233,9 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
 
     say("reconstruction of held-out clips and the mood trajectory")
     recon = reconstruction_rows(engine, pick_rows(manifest, "test", min(cfg.n, 32)), cfg.seconds)
-    trajectory = trajectory_following(engine, mood, cfg.trajectory, cfg.seed, out)
+    seeds = list(range(cfg.seed, cfg.seed + cfg.trajectory_seeds))
+    trajectory = trajectory_following(engine, mood, cfg.trajectory, seeds, out)
+    features = per_mood_medians(generated.audio, generated.sr, generated.groups)
     report = {
         "checkpoint": str(cfg.checkpoint),
         "engine": engine.name,
@@ -229,12 +245,21 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
         "rows": rows,
         "reconstruction": recon,
         "trajectory": trajectory,
+        "plain_features": {
+            "per_mood": features,
+            "onset_rate_follows_arousal": arousal_order_holds(features, "onsets_per_s"),
+            "rms_follows_arousal": arousal_order_holds(features, "rms"),
+        },
         "warnings": warnings,
         "seconds_taken": round(time.perf_counter() - t0, 1),
     }
     write_json_atomic(out / "report.json", report)
     write_text_atomic(out / "report.md", render_markdown(report))
     return report
+
+
+def _yes_no(flag: bool | None) -> str:
+    return "n/a" if flag is None else ("yes" if flag else "no")
 
 
 def _slug(name: str) -> str:
@@ -316,11 +341,25 @@ def render_markdown(report: dict[str, Any]) -> str:
     t = report["trajectory"]
     lines += [
         "",
-        f"## Trajectory `{t['trajectory']}` ({t['seconds']:g} s)",
+        f"## Trajectory `{t['trajectory']}` ({t['seconds']:g} s, {t['seeds']} seeds)",
         "",
-        f"Correlation over time between asked and measured: valence r = {t['valence_r']}, arousal r = "
-        f"{t['arousal_r']}; mean absolute error valence {t['valence_mae']}, arousal {t['arousal_mae']}. "
-        "Plot: trajectory.png.",
+        f"Correlation over time between asked and measured, mean over seeds: valence r = {t['valence_r']}, "
+        f"arousal r = {t['arousal_r']}; mean absolute error valence {t['valence_mae']}, arousal "
+        f"{t['arousal_mae']}. Per seed (valence r, arousal r): "
+        + ", ".join(f"{s['seed']}: {s['valence_r']}, {s['arousal_r']}" for s in t["per_seed"])
+        + ". Plot (first seed): trajectory.png.",
+    ]
+    p = report["plain_features"]
+    lines += [
+        "",
+        "## Plain features of the generated samples (median per asked mood)",
+        "",
+        "| asked mood | onsets / s | RMS | samples |",
+        "|---|---|---|---|",
+        *[f"| {m} | {f['onsets_per_s']} | {f['rms']} | {f['n']} |" for m, f in p["per_mood"].items()],
+        "",
+        f"Higher for happy and angry than for sad and calm: onset rate {_yes_no(p['onset_rate_follows_arousal'])}, "
+        f"RMS {_yes_no(p['rms_follows_arousal'])}.",
     ]
     if report["warnings"]:
         lines += ["", "## Warnings", "", *[f"- {w}" for w in report["warnings"]]]

@@ -17,3 +17,20 @@ class MoodStyleConditioner(nn.Module):
 
     def forward(self, mood: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.mood(mood), self.style(style)], dim=-1)
+
+
+class FiLM(nn.Module):
+    """Feature-wise modulation by a condition: ``h [B, C, T]``, ``c [B, cond_dim]`` -> ``h * (1 + g) + b``.
+
+    The projection starts at zero, so a freshly built FiLM layer passes ``h`` through unchanged.
+    """
+
+    def __init__(self, cond_dim: int, channels: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(cond_dim, 2 * channels)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        gain, bias = self.proj(c).unsqueeze(-1).chunk(2, dim=1)
+        return h * (1 + gain) + bias

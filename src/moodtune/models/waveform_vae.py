@@ -1,10 +1,17 @@
-"""Conditional 1-D ResNet VAE on raw audio ``[B, 1, samples]`` (3000 Hz x 30 s = 90 001 samples by default).
+"""Conditional 1-D ResNet VAE on raw audio ``[B, 1, samples]`` (8000 Hz x 1 s = 8001 samples by default).
 
 Encoder: four stride-2 Conv1D stages (64 -> 128 -> 128 -> 256 channels at full width), each followed by a
 ResNet1D block with instance normalisation; the features are pooled to ``pool`` positions and a dense
-layer gives the posterior. Decoder: a dense layer to ``[512, pool]``, linear interpolation to
-``ceil(samples / 16)`` positions, transposed Conv1D stages 512 -> 256 -> 128 -> 64 with batch-normalised
-ResNet1D blocks, a last transposed convolution to one channel and a crop to exactly ``samples``.
+layer gives the posterior. A dense layer maps the latent and the condition to ``[dec_channels[0], pool]``;
+one of two decoders then makes audio, each stage modulated by the mood and style (FiLM, unless ``film``
+is off):
+
+* ``conv``: linear interpolation to ``ceil(samples / 16)`` positions, upsampling stages (nearest-neighbour
+  doubling + convolution) 512 -> 256 -> 128 -> 64 with batch-normalised ResNet1D blocks, a last upsampling
+  convolution to one channel and a crop to exactly ``samples``;
+* ``additive``: residual stages at ``frame_rate`` frames per second predict the amplitude of every
+  semitone of a sine oscillator bank, which the bank turns into audio. It learns in minutes on a CPU
+  what the ``conv`` decoder needs hours for, and is the default.
 """
 
 from __future__ import annotations
@@ -17,17 +24,34 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from moodtune.models.additive import SemitoneBank
 from moodtune.models.blocks import ResBlock1D, norm1d
-from moodtune.models.conditioning import MoodStyleConditioner
+from moodtune.models.conditioning import FiLM, MoodStyleConditioner
+
+
+def upsample(channels_in: int, channels_out: int, kernel: int = 5) -> nn.Module:
+    """``[B, C_in, T]`` -> ``[B, C_out, 2T]``: nearest-neighbour doubling, then a convolution.
+
+    A stride-2 transposed convolution would do the same job, but its uneven kernel overlap leaves a
+    periodic pattern that an untrained decoder renders as steady tones; this has none.
+    """
+    return nn.Sequential(
+        nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv1d(channels_in, channels_out, kernel, padding=kernel // 2)
+    )
+
+
+#: Decoders: ``conv`` upsamples to samples with convolutions; ``additive`` predicts frame-rate amplitudes
+#: of a semitone oscillator bank (:class:`~moodtune.models.additive.SemitoneBank`).
+DECODERS = ("conv", "additive")
 
 
 @dataclass(frozen=True)
 class WaveformVAEConfig:
-    """Sizes of the waveform VAE. ``samples = sr * seconds + 1`` (90 001 at 3 kHz x 30 s)."""
+    """Sizes of the waveform VAE. ``samples = sr * seconds + 1`` (8001 at 8 kHz x 1 s)."""
 
-    sr: int = 3000
-    seconds: float = 30.0
-    latent_dim: int = 2
+    sr: int = 8000
+    seconds: float = 1.0
+    latent_dim: int = 32
     enc_channels: tuple[int, ...] = (64, 128, 128, 256)
     dec_channels: tuple[int, ...] = (512, 256, 128, 64)
     kernel: int = 9
@@ -35,10 +59,15 @@ class WaveformVAEConfig:
     n_styles: int = 1
     mood_dim: int = 16
     style_dim: int = 8
+    film: bool = True
+    decoder: str = "additive"
+    frame_rate: int = 100
 
     def __post_init__(self) -> None:
         if len(self.enc_channels) != len(self.dec_channels):
             raise ValueError("encoder and decoder need the same number of stages")
+        if self.decoder not in DECODERS:
+            raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {', '.join(DECODERS)}")
         if self.sr < 1000 or self.seconds <= 0:
             raise ValueError(
                 f"sample rate must be at least 1000 Hz and seconds positive, got {self.sr}, {self.seconds}"
@@ -48,6 +77,11 @@ class WaveformVAEConfig:
     def samples(self) -> int:
         """Input and output length in samples."""
         return round(self.sr * self.seconds) + 1
+
+    @property
+    def frames(self) -> int:
+        """Amplitude frames of the additive decoder: ``frame_rate`` per second, both ends included."""
+        return round(self.seconds * self.frame_rate) + 1
 
     @property
     def bottom(self) -> int:
@@ -78,6 +112,61 @@ class WaveformVAEConfig:
         return cls(**{**d, "enc_channels": tuple(d["enc_channels"]), "dec_channels": tuple(d["dec_channels"])})  # type: ignore[arg-type]
 
 
+class ConvDecoder(nn.Module):
+    """``h [B, C0, pool]``, condition ``[B, cond]`` -> audio ``[B, 1, samples]`` by upsampling stages."""
+
+    def __init__(self, c: WaveformVAEConfig, cond: int) -> None:
+        super().__init__()
+        self.config = c
+        self.stages = nn.ModuleList(
+            nn.Sequential(upsample(a, b), norm1d("batch", b), nn.LeakyReLU(0.2), ResBlock1D(b, "batch"))
+            for a, b in itertools.pairwise(c.dec_channels)
+        )
+        self.film = nn.ModuleList(FiLM(cond, b) for b in c.dec_channels[1:]) if c.film else None
+        self.head = upsample(c.dec_channels[-1], 1)
+        self.out = nn.Conv1d(1, 1, c.kernel, padding=c.kernel // 2)
+
+    def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        h = F.interpolate(h, size=c.bottom, mode="linear", align_corners=False)
+        for i, stage in enumerate(self.stages):
+            h = stage(h)
+            if self.film is not None:
+                h = self.film[i](h, cond)
+        return torch.tanh(self.out(self.head(h)[..., : c.samples]))
+
+
+class AdditiveDecoder(nn.Module):
+    """``h [B, C0, pool]``, condition ``[B, cond]`` -> audio ``[B, 1, samples]`` through a semitone oscillator bank.
+
+    Residual stages at ``frame_rate`` (width ``dec_channels[0]``, one per further entry of ``dec_channels``,
+    dilations 1, 2, 4, ...) predict each pitch's amplitude per frame; the bank turns them into audio.
+    """
+
+    def __init__(self, c: WaveformVAEConfig, cond: int) -> None:
+        super().__init__()
+        self.config = c
+        width = c.dec_channels[0]
+        self.stages = nn.ModuleList(ResBlock1D(width, "batch", dilation=2**i) for i in range(len(c.dec_channels) - 1))
+        self.film = nn.ModuleList(FiLM(cond, width) for _ in self.stages) if c.film else None
+        self.bank = SemitoneBank(c.sr, c.samples)
+        self.to_amplitudes = nn.Conv1d(width, self.bank.size, 3, padding=1)
+        nn.init.constant_(self.to_amplitudes.bias, -4.0)  # start near silence: softplus(-4) * scale ~ 4e-4
+
+    def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        h = F.interpolate(h, size=self.config.frames, mode="linear", align_corners=False)
+        for i, stage in enumerate(self.stages):
+            h = stage(h)
+            if self.film is not None:
+                h = self.film[i](h, cond)
+        amplitudes = F.softplus(self.to_amplitudes(h)) * AMPLITUDE_SCALE
+        return torch.tanh(self.bank(amplitudes))
+
+
+#: Amplitude of one oscillator at a pre-activation of about 1 (softplus(1) x this ~ 0.03).
+AMPLITUDE_SCALE = 0.02
+
+
 class WaveformVAE(nn.Module):
     """Conditional VAE: mood ``[B, 3]`` (valence, arousal, known) and style ``[B]`` condition both halves."""
 
@@ -94,17 +183,8 @@ class WaveformVAE(nn.Module):
         self.from_latent = nn.Sequential(
             nn.Linear(c.latent_dim + self.conditioner.dim, c.dec_channels[0] * c.pool), nn.LeakyReLU(0.2)
         )
-        dec: list[nn.Module] = []
-        for a, b in itertools.pairwise(c.dec_channels):
-            dec += [
-                nn.ConvTranspose1d(a, b, 4, stride=2, padding=1),
-                norm1d("batch", b),
-                nn.LeakyReLU(0.2),
-                ResBlock1D(b, "batch"),
-            ]
-        self.decoder = nn.Sequential(*dec)
-        self.head = nn.ConvTranspose1d(c.dec_channels[-1], 1, 4, stride=2, padding=1)
-        self.out = nn.Conv1d(1, 1, k, padding=k // 2)
+        decoder = AdditiveDecoder if c.decoder == "additive" else ConvDecoder
+        self.decoder = decoder(c, self.conditioner.dim)
 
     def encode(self, x: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x [B, 1, samples]`` -> ``(mu, logvar)`` each ``[B, latent_dim]``."""
@@ -115,10 +195,9 @@ class WaveformVAE(nn.Module):
     def decode(self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """``z [B, latent_dim]`` -> audio ``[B, 1, samples]`` in (-1, 1)."""
         c = self.config
-        h = self.from_latent(torch.cat([z, self.conditioner(mood, style)], dim=-1)).view(-1, c.dec_channels[0], c.pool)
-        h = F.interpolate(h, size=c.bottom, mode="linear", align_corners=False)
-        y = self.head(self.decoder(h))[..., : c.samples]
-        return torch.tanh(self.out(y))
+        cond = self.conditioner(mood, style)
+        h = self.from_latent(torch.cat([z, cond], dim=-1)).view(-1, c.dec_channels[0], c.pool)
+        return self.decoder(h, cond)
 
     def forward(
         self, x: torch.Tensor, mood: torch.Tensor, style: torch.Tensor

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from moodtune.audio.features import MelConfig
 from moodtune.data.cache import FeatureCache, LogMelFeature
@@ -24,12 +23,11 @@ from moodtune.data.torch_datasets import MelSliceDataset, style_vocabulary
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import DatasetError
 from moodtune.models.latent_prior import ExemplarPrior
-from moodtune.models.level import LevelCorrection
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 from moodtune.training.config import VAETrainConfig, option
 from moodtune.training.heldout import heldout_reconstruction, heldout_rows
 from moodtune.training.recipe import Finished, Recipe, Setup
-from moodtune.training.vae_module import VAEModule, active_units, fixed_positions, training_posteriors
+from moodtune.training.vae_module import VAEModule, active_units, fit_level_correction, training_posteriors
 from moodtune.viz.plots import plot_latent_map
 
 
@@ -77,7 +75,8 @@ class SpectrogramRecipe(Recipe[SpectrogramTrainConfig]):
         ctx = setup.context
         means, logvars, moods = training_posteriors(model, setup.train)
         prior = ExemplarPrior.fit(means, logvars, moods)
-        level = fit_level_correction(model, setup.train, means, ctx["mel"].top_db)
+        top_db = ctx["mel"].top_db
+        level = fit_level_correction(model, setup.train, means, lambda x: _power_db(x, top_db))
         engine = SpectrogramEngine(model, ctx["mel"], ctx["styles"], prior=prior, level=level)
         metrics = heldout_reconstruction(engine, ctx["manifest"], ctx["styles"], out / "plots" / "reconstruction.png")
         metrics.update(latent_map(engine, cfg.data, heldout_rows(ctx["manifest"]), out / "plots" / "latent_map.png"))
@@ -85,23 +84,6 @@ class SpectrogramRecipe(Recipe[SpectrogramTrainConfig]):
 
 
 @torch.no_grad()
-def fit_level_correction(
-    model: SpectrogramVAE, dataset: MelSliceDataset, means: torch.Tensor, top_db: float, batch_size: int = 64
-) -> LevelCorrection:
-    """How many dB quieter the model gives back each training slice (mel power of the original over that of its
-    reconstruction from the posterior mean, ``means [N, D]`` from :func:`training_posteriors`), as a function
-    of the slice's mood."""
-    gains, moods, start = [], [], 0
-    with fixed_positions(dataset):
-        for batch in DataLoader(dataset, batch_size=batch_size):
-            mu = means[start : start + len(batch["x"])]
-            start += len(mu)
-            recon = model.decode(mu, batch["mood"], batch["style"])
-            gains.append(_power_db(batch["x"], top_db) - _power_db(recon, top_db))
-            moods.append(batch["mood"])
-    return LevelCorrection.fit(torch.cat(gains), torch.cat(moods))
-
-
 def _power_db(scaled: torch.Tensor, top_db: float) -> torch.Tensor:
     """Total mel power in dB of scaled log-mel slices ``[B, 1, n_mels, F]`` -> ``[B]``."""
     power = torch.pow(10.0, (scaled * top_db - top_db) / 10.0)

@@ -194,7 +194,9 @@ def fit(
 
 
 def write_training_plots(out_dir: Path, keys: Sequence[str] = ("loss", "recon", "kl")) -> None:
-    """Training curves of ``keys`` from every logged run of ``out_dir`` into ``plots/training_curves.png``."""
+    """Training curves of those ``keys`` that were logged, from every logged run of ``out_dir``, into
+    ``plots/training_curves.png``."""
     metrics = read_metrics(sorted((out_dir / LOG_DIR).glob("version_*")))
-    if metrics:
-        plot_training_curves(metrics, out_dir / "plots" / "training_curves.png", keys)
+    logged = [k for k in keys if any(name.split("/", 1)[-1].startswith(k) for name in metrics)]
+    if logged:
+        plot_training_curves(metrics, out_dir / "plots" / "training_curves.png", logged)

@@ -7,7 +7,7 @@ can rebuild it) and may add terms to the reconstruction loss.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import lightning as L
@@ -17,6 +17,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from moodtune.models.latent_prior import ExemplarPrior
+from moodtune.models.level import LevelCorrection
 from moodtune.training.config import VAETrainConfig
 
 #: A latent unit is "active" when the variance of its posterior mean over a batch exceeds this (Burda et al.).
@@ -65,7 +66,8 @@ class VAEModule(L.LightningModule):
         return x
 
     def reconstruction_terms(self, x: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Named terms whose sum is the reconstruction loss; ``recon`` (squared error) must be among them."""
+        """Named terms whose sum is the reconstruction loss (squared error, ``recon``, unless a subclass says
+        otherwise)."""
         return {"recon": F.mse_loss(recon, x, reduction="sum") / x.shape[0]}
 
     def extra_metrics(self, x: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -87,7 +89,8 @@ class VAEModule(L.LightningModule):
         self.log(f"{stage}/kl", kl, batch_size=n, on_step=on_step, on_epoch=True)
         for name, value in self.extra_metrics(target, recon.detach()).items():
             self.log(f"{stage}/{name}", value, batch_size=n, on_step=False, on_epoch=True)
-        self.log(f"{stage}/neg_elbo", terms["recon"] + kl, batch_size=n, on_step=False, on_epoch=True)
+        squared_error = terms["recon"] if "recon" in terms else F.mse_loss(recon, target, reduction="sum") / n
+        self.log(f"{stage}/neg_elbo", squared_error + kl, batch_size=n, on_step=False, on_epoch=True)
         self.log(f"{stage}/active_units", float(active_units(mu)), batch_size=n, on_step=False, on_epoch=True)
         if stage == "train":
             self.log("train/kl_weight", weight, batch_size=n, on_step=True, on_epoch=False)
@@ -133,3 +136,28 @@ def training_posteriors(
 def fit_latent_prior(model: nn.Module, dataset: Dataset, batch_size: int = 64) -> ExemplarPrior:
     """The mood prior the engines sample from: the training posteriors weighted by mood (:class:`ExemplarPrior`)."""
     return ExemplarPrior.fit(*training_posteriors(model, dataset, batch_size))
+
+
+@torch.no_grad()
+def fit_level_correction(
+    model: nn.Module,
+    dataset: Dataset,
+    means: torch.Tensor,
+    power_db: Callable[[torch.Tensor], torch.Tensor],
+    batch_size: int = 64,
+) -> LevelCorrection:
+    """How many dB quieter the model gives back each training item, as a function of the item's mood.
+
+    ``means [N, D]`` are the posterior means from :func:`training_posteriors` (same dataset order); each item
+    is decoded from its mean and ``power_db`` (``[B, ...]`` -> ``[B]`` in dB) of the original is compared
+    with that of the reconstruction.
+    """
+    gains, moods, start = [], [], 0
+    with fixed_positions(dataset):
+        for batch in DataLoader(dataset, batch_size=batch_size):
+            mu = means[start : start + len(batch["x"])]
+            start += len(mu)
+            recon = model.decode(mu, batch["mood"], batch["style"])
+            gains.append(power_db(batch["x"]) - power_db(recon))
+            moods.append(batch["mood"])
+    return LevelCorrection.fit(torch.cat(gains), torch.cat(moods))

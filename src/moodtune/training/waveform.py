@@ -2,11 +2,14 @@
 
 Each track of the prepared dataset is cached once at the model's sample rate; an item is a window of
 ``samples`` from a random offset (training) or from the start (validation), zero-padded when the track
-is shorter, labelled with the mood of the clip under its centre. The loss is squared error + beta * KL
-(the plain ELBO) plus, by default, a multi-resolution STFT term so the decoder is pushed towards the
-right spectrum rather than the phase-averaged (muffled) waveform that squared error alone favours.
-After every epoch a 4 x 4 grid of generated waveforms (rows: happy, angry, sad, calm) is drawn, and
-``plots/training.gif`` strings the grids together.
+is shorter, labelled with the mood of the clip under its centre. With the default additive decoder the
+reconstruction loss is a multi-resolution STFT distance (its oscillators' phases are fixed, so only
+magnitudes can match); with the ``conv`` decoder it is squared error (the plain ELBO) plus, by default,
+the STFT term, so that decoder is pushed towards the right spectrum rather than the phase-averaged
+(muffled) waveform that squared error alone favours. After training the engine gets the mood prior
+(training posteriors weighted by mood) and the level correction (the level the decoder loses, as a
+function of mood). After every epoch a 4 x 4 grid of generated waveforms (rows: happy, angry, sad, calm)
+is drawn, and ``plots/training.gif`` strings the grids together.
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.data.tracks import Track, WaveformFeature, load_tracks
 from moodtune.engines.waveform import WaveformEngine
 from moodtune.errors import MoodtuneError
-from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
+from moodtune.models.latent_prior import ExemplarPrior
+from moodtune.models.waveform_vae import DECODERS, WaveformVAE, WaveformVAEConfig
 from moodtune.mood import QUADRANT_MOODS, Mood
 from moodtune.training.config import VAETrainConfig, option
 from moodtune.training.heldout import heldout_reconstruction
 from moodtune.training.recipe import Finished, Recipe, Setup
-from moodtune.training.vae_module import VAEModule, fit_latent_prior
+from moodtune.training.vae_module import VAEModule, fit_level_correction, training_posteriors
 from moodtune.viz.plots import frames_to_gif, plot_waveform_grid
 
 
@@ -42,12 +46,15 @@ class WaveformTrainConfig(VAETrainConfig):
 
     engine: ClassVar[str] = "waveform"
 
-    sr: int = option(3000, help="audio rate of the model in Hz", flag="--sample-rate", positive=True)
-    seconds: float = option(30.0, help="window length in seconds", flag="--clip-seconds", positive=True)
-    latent_dim: int = option(2, help="size of the latent space", positive=True)
-    batch_size: int = option(8, help="examples per batch", positive=True)
-    lr: float = option(3e-4, help="learning rate", positive=True)
-    beta: float = option(1.0, help="KL weight after the warm-up", minimum=0.0)
+    sr: int = option(8000, help="audio rate of the model in Hz", flag="--sample-rate", positive=True)
+    seconds: float = option(1.0, help="window length in seconds", flag="--clip-seconds", positive=True)
+    batch_size: int = option(16, help="examples per batch", positive=True)
+    decoder: str = option(
+        "additive",
+        help="additive: amplitudes of a semitone oscillator bank (learns in minutes on a CPU); "
+        "conv: upsampling convolutions to samples",
+        choices=DECODERS,
+    )
     spectral_weight: float = option(
         0.01, help="weight of the multi-resolution STFT term per sample; 0 gives the plain ELBO", minimum=0.0
     )
@@ -80,8 +87,14 @@ class AudioWindows(Dataset):
         }
 
 
+#: Per-sample weight of the MR-STFT loss when it is the whole reconstruction loss (additive decoder), so its
+#: size next to the KL matches the squared error's.
+SPECTRAL_SCALE = 0.01
+
+
 class WaveformVAEModule(VAEModule):
-    """Squared error (+ ``spectral_weight`` x samples x MR-STFT) + beta * KL; Adam."""
+    """Squared error (+ ``spectral_weight`` x samples x MR-STFT) + beta * KL; Adam. With the additive decoder
+    the reconstruction loss is the MR-STFT term alone (``SPECTRAL_SCALE`` x samples)."""
 
     def __init__(self, model_config: WaveformVAEConfig, cfg: WaveformTrainConfig) -> None:
         super().__init__(WaveformVAE(model_config), cfg)
@@ -89,11 +102,18 @@ class WaveformVAEModule(VAEModule):
         self.fft_sizes = stft_fft_sizes(model_config.sr)
 
     def reconstruction_terms(self, x: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.model.config.decoder == "additive":  # its oscillator phases are fixed: only magnitudes can match
+            return {"spectral": multi_resolution_stft_loss(x, recon, self.fft_sizes) * x.shape[-1] * SPECTRAL_SCALE}
         terms = super().reconstruction_terms(x, recon)
         if self.spectral_weight > 0:
             stft = multi_resolution_stft_loss(x, recon, self.fft_sizes)
             terms["spectral"] = self.spectral_weight * x.shape[-1] * stft
         return terms
+
+
+def rms_db(audio: torch.Tensor) -> torch.Tensor:
+    """Level in dB of waveforms ``[B, 1, T]`` -> ``[B]``."""
+    return 10.0 * torch.log10(audio.pow(2).mean(dim=(1, 2)) + 1e-10)
 
 
 class WaveformGrid(L.Callback):
@@ -128,12 +148,19 @@ class WaveformGrid(L.Callback):
 class WaveformRecipe(Recipe[WaveformTrainConfig]):
     """Hooks of the waveform family."""
 
+    plot_keys = ("loss", "recon", "spectral", "kl")
+
     def setup(self, cfg: WaveformTrainConfig, progress: bool) -> Setup:
         manifest = read_manifest(cfg.data)
         styles = style_vocabulary(manifest)
         try:
             model_config = WaveformVAEConfig.preset(
-                cfg.size, sr=cfg.sr, seconds=cfg.seconds, latent_dim=cfg.latent_dim, n_styles=len(styles)
+                cfg.size,
+                sr=cfg.sr,
+                seconds=cfg.seconds,
+                latent_dim=cfg.latent_dim,
+                n_styles=len(styles),
+                decoder=cfg.decoder,
             )
         except ValueError as exc:
             raise MoodtuneError(str(exc)) from exc
@@ -151,7 +178,9 @@ class WaveformRecipe(Recipe[WaveformTrainConfig]):
 
     def finish(self, cfg: WaveformTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
         styles = setup.context["styles"]
-        engine = WaveformEngine(model, styles, prior=fit_latent_prior(model, setup.train, batch_size=cfg.batch_size))
+        means, logvars, moods = training_posteriors(model, setup.train, batch_size=cfg.batch_size)
+        level = fit_level_correction(model, setup.train, means, rms_db, batch_size=cfg.batch_size)
+        engine = WaveformEngine(model, styles, prior=ExemplarPrior.fit(means, logvars, moods), level=level)
         metrics: dict[str, Any] = {"train_windows": len(setup.train)}
         metrics.update(
             heldout_reconstruction(engine, setup.context["manifest"], styles, out / "plots" / "reconstruction.png")
