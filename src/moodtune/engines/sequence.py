@@ -48,7 +48,7 @@ class SequenceEngine(Engine):
         styles: list[str],
         device: str = "cpu",
         anchor: bool = True,
-        reach: float = 0.5,
+        reach: float = 2.0,
     ) -> None:
         self.model = model.to(device).eval()
         self.anchor, self.reach = anchor, reach
