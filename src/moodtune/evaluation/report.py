@@ -136,8 +136,8 @@ def reconstruction_rows(engine: Engine, rows: pd.DataFrame, seconds: float) -> l
 
 def trajectory_following(engine: Engine, mood: MoodModel, text: str, seeds: list[int], out: Path) -> dict[str, Any]:
     """Generate along a mood curve once per seed, measure the curve every second and compare: Pearson r and
-    mean absolute error per dimension, averaged over the seeds (each seed's r is kept too). The first seed's
-    curve is plotted and stored."""
+    mean absolute error per dimension, averaged over the seeds (the r of every seed is kept too). The curve
+    of the first seed is plotted and stored."""
     traj = Trajectory.parse(text)
     seconds = max(traj.duration, 8.0)
     per_seed, curve = [], None
