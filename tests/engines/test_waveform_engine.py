@@ -11,6 +11,7 @@ from moodtune.data import prepare
 from moodtune.engines.base import Request, load_engine
 from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.engines.waveform import WaveformEngine
+from moodtune.errors import MoodtuneError
 from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
 from moodtune.mood import Mood
 from moodtune.training.recipe import train
@@ -52,7 +53,7 @@ def test_the_mood_reaches_every_decoder_stage():
     """With FiLM, changing only the mood changes the output even when the dense input layer ignores it."""
     config = WaveformVAEConfig.preset("debug", sr=4000, seconds=0.5)
     model = WaveformVAE(config).eval()
-    for film in model.decoder.film:
+    for film in model.decoder.stages.film:
         torch.nn.init.normal_(film.proj.weight, std=0.5)
     z = torch.randn(1, config.latent_dim)
     style = torch.zeros(1, dtype=torch.long)
@@ -133,3 +134,9 @@ def test_vary_keeps_the_length_and_amount_moves_away(run, tmp_path):
         main(["vary", str(tmp_path / "missing.wav"), "--checkpoint", str(run[1]), "--out", str(tmp_path / "x.wav")])
         == 2
     )
+
+
+def test_the_additive_decoder_needs_its_spectral_loss():
+    with pytest.raises(MoodtuneError, match="--spectral-weight must be positive"):
+        WaveformTrainConfig(data="d", out="o", spectral_weight=0.0)
+    assert WaveformTrainConfig(data="d", out="o", spectral_weight=0.0, decoder="conv").spectral_weight == 0.0

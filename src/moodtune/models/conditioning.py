@@ -34,3 +34,20 @@ class FiLM(nn.Module):
     def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         gain, bias = self.proj(c).unsqueeze(-1).chunk(2, dim=1)
         return h * (1 + gain) + bias
+
+
+class FiLMStages(nn.Module):
+    """Stages run in turn, each followed by a :class:`FiLM` of its output width (none when ``film`` is off):
+    ``h [B, C, T]``, ``c [B, cond_dim]`` -> the last stage's output."""
+
+    def __init__(self, stages: list[nn.Module], widths: list[int], cond_dim: int, film: bool = True) -> None:
+        super().__init__()
+        self.stages = nn.ModuleList(stages)
+        self.film = nn.ModuleList(FiLM(cond_dim, w) for w in widths) if film else None
+
+    def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        for i, stage in enumerate(self.stages):
+            h = stage(h)
+            if self.film is not None:
+                h = self.film[i](h, c)
+        return h

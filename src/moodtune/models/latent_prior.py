@@ -1,10 +1,13 @@
-"""A mood-conditional Gaussian prior over a VAE's latent space, fitted after training.
+"""Mood-conditional priors over a VAE's latent space, fitted after training.
 
-A conditional VAE's decoder can learn to ignore its condition when the latent already carries
-the information. Sampling z from N(0, I) then gives the same music for every mood. This prior
-fixes that at generation time. It regresses the posterior means of the training slices on the
-mood, ``mu ~ W [valence*known, arousal*known, known, 1 - known]``, and keeps the residual
-covariance, so ``z = W m + L eps`` lands where the training data of that mood lives.
+A conditional VAE's decoder can learn to ignore its condition when the latent already carries the
+information; sampling z from N(0, I) then gives the same music for every mood. A prior fitted on the
+training posteriors fixes that at generation time:
+
+* :class:`ExemplarPrior` (what the engines fit): the training posteriors themselves, weighted by how close
+  each item's mood is to the asked one, so z lands on latents the decoder renders sharply.
+* :class:`MoodLatentPrior`: a Gaussian regressed on the mood, ``mu ~ W [valence*known, arousal*known,
+  known, 1 - known]`` with the residual covariance; kept so runs saved with it still load.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from torch import nn
 
 from moodtune.models.additive import SemitoneBank
 from moodtune.models.blocks import ResBlock1D, norm1d
-from moodtune.models.conditioning import FiLM, MoodStyleConditioner
+from moodtune.models.conditioning import FiLMStages, MoodStyleConditioner
 
 
 def upsample(channels_in: int, channels_out: int, kernel: int = 5) -> nn.Module:
@@ -118,21 +118,17 @@ class ConvDecoder(nn.Module):
     def __init__(self, c: WaveformVAEConfig, cond: int) -> None:
         super().__init__()
         self.config = c
-        self.stages = nn.ModuleList(
+        stages = [
             nn.Sequential(upsample(a, b), norm1d("batch", b), nn.LeakyReLU(0.2), ResBlock1D(b, "batch"))
             for a, b in itertools.pairwise(c.dec_channels)
-        )
-        self.film = nn.ModuleList(FiLM(cond, b) for b in c.dec_channels[1:]) if c.film else None
+        ]
+        self.stages = FiLMStages(stages, list(c.dec_channels[1:]), cond, c.film)
         self.head = upsample(c.dec_channels[-1], 1)
         self.out = nn.Conv1d(1, 1, c.kernel, padding=c.kernel // 2)
 
     def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         c = self.config
-        h = F.interpolate(h, size=c.bottom, mode="linear", align_corners=False)
-        for i, stage in enumerate(self.stages):
-            h = stage(h)
-            if self.film is not None:
-                h = self.film[i](h, cond)
+        h = self.stages(F.interpolate(h, size=c.bottom, mode="linear", align_corners=False), cond)
         return torch.tanh(self.out(self.head(h)[..., : c.samples]))
 
 
@@ -147,18 +143,15 @@ class AdditiveDecoder(nn.Module):
         super().__init__()
         self.config = c
         width = c.dec_channels[0]
-        self.stages = nn.ModuleList(ResBlock1D(width, "batch", dilation=2**i) for i in range(len(c.dec_channels) - 1))
-        self.film = nn.ModuleList(FiLM(cond, width) for _ in self.stages) if c.film else None
+        n = len(c.dec_channels) - 1
+        stages = [ResBlock1D(width, "batch", dilation=2**i) for i in range(n)]
+        self.stages = FiLMStages(stages, [width] * n, cond, c.film)
         self.bank = SemitoneBank(c.sr, c.samples)
         self.to_amplitudes = nn.Conv1d(width, self.bank.size, 3, padding=1)
         nn.init.constant_(self.to_amplitudes.bias, -4.0)  # start near silence: softplus(-4) * scale ~ 4e-4
 
     def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        h = F.interpolate(h, size=self.config.frames, mode="linear", align_corners=False)
-        for i, stage in enumerate(self.stages):
-            h = stage(h)
-            if self.film is not None:
-                h = self.film[i](h, cond)
+        h = self.stages(F.interpolate(h, size=self.config.frames, mode="linear", align_corners=False), cond)
         amplitudes = F.softplus(self.to_amplitudes(h)) * AMPLITUDE_SCALE
         return torch.tanh(self.bank(amplitudes))
 

@@ -22,12 +22,11 @@ from moodtune.data.manifest import read_manifest, read_summary
 from moodtune.data.torch_datasets import MelSliceDataset, style_vocabulary
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import DatasetError
-from moodtune.models.latent_prior import ExemplarPrior
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 from moodtune.training.config import VAETrainConfig, option
 from moodtune.training.heldout import heldout_reconstruction, heldout_rows
 from moodtune.training.recipe import Finished, Recipe, Setup
-from moodtune.training.vae_module import VAEModule, active_units, fit_level_correction, training_posteriors
+from moodtune.training.vae_module import VAEModule, active_units, fit_prior_and_level
 from moodtune.viz.plots import plot_latent_map
 
 
@@ -73,10 +72,8 @@ class SpectrogramRecipe(Recipe[SpectrogramTrainConfig]):
 
     def finish(self, cfg: SpectrogramTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
         ctx = setup.context
-        means, logvars, moods = training_posteriors(model, setup.train)
-        prior = ExemplarPrior.fit(means, logvars, moods)
         top_db = ctx["mel"].top_db
-        level = fit_level_correction(model, setup.train, means, lambda x: _power_db(x, top_db))
+        prior, level = fit_prior_and_level(model, setup.train, lambda x: _power_db(x, top_db))
         engine = SpectrogramEngine(model, ctx["mel"], ctx["styles"], prior=prior, level=level)
         metrics = heldout_reconstruction(engine, ctx["manifest"], ctx["styles"], out / "plots" / "reconstruction.png")
         metrics.update(latent_map(engine, cfg.data, heldout_rows(ctx["manifest"]), out / "plots" / "latent_map.png"))

@@ -161,3 +161,12 @@ def fit_level_correction(
             gains.append(power_db(batch["x"]) - power_db(recon))
             moods.append(batch["mood"])
     return LevelCorrection.fit(torch.cat(gains), torch.cat(moods))
+
+
+def fit_prior_and_level(
+    model: nn.Module, dataset: Dataset, power_db: Callable[[torch.Tensor], torch.Tensor], batch_size: int = 64
+) -> tuple[ExemplarPrior, LevelCorrection]:
+    """What an engine samples with: the mood prior and the level correction, from one pass of posteriors."""
+    means, logvars, moods = training_posteriors(model, dataset, batch_size)
+    level = fit_level_correction(model, dataset, means, power_db, batch_size)
+    return ExemplarPrior.fit(means, logvars, moods), level

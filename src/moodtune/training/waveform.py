@@ -30,13 +30,12 @@ from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.data.tracks import Track, WaveformFeature, load_tracks
 from moodtune.engines.waveform import WaveformEngine
 from moodtune.errors import MoodtuneError
-from moodtune.models.latent_prior import ExemplarPrior
 from moodtune.models.waveform_vae import DECODERS, WaveformVAE, WaveformVAEConfig
 from moodtune.mood import QUADRANT_MOODS, Mood
 from moodtune.training.config import VAETrainConfig, option
 from moodtune.training.heldout import heldout_reconstruction
 from moodtune.training.recipe import Finished, Recipe, Setup
-from moodtune.training.vae_module import VAEModule, fit_level_correction, training_posteriors
+from moodtune.training.vae_module import VAEModule, fit_prior_and_level
 from moodtune.viz.plots import frames_to_gif, plot_waveform_grid
 
 
@@ -56,8 +55,16 @@ class WaveformTrainConfig(VAETrainConfig):
         choices=DECODERS,
     )
     spectral_weight: float = option(
-        0.01, help="weight of the multi-resolution STFT term per sample; 0 gives the plain ELBO", minimum=0.0
+        0.01,
+        help="weight of the multi-resolution STFT term per sample (the whole reconstruction loss of the additive "
+        "decoder); 0 gives the conv decoder the plain ELBO",
+        minimum=0.0,
     )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.decoder == "additive" and self.spectral_weight <= 0:
+            raise MoodtuneError("--spectral-weight must be positive with the additive decoder: it is its only loss")
 
 
 class AudioWindows(Dataset):
@@ -87,14 +94,10 @@ class AudioWindows(Dataset):
         }
 
 
-#: Per-sample weight of the MR-STFT loss when it is the whole reconstruction loss (additive decoder), so its
-#: size next to the KL matches the squared error's.
-SPECTRAL_SCALE = 0.01
-
-
 class WaveformVAEModule(VAEModule):
     """Squared error (+ ``spectral_weight`` x samples x MR-STFT) + beta * KL; Adam. With the additive decoder
-    the reconstruction loss is the MR-STFT term alone (``SPECTRAL_SCALE`` x samples)."""
+    the reconstruction loss is the MR-STFT term alone: its oscillator phases are fixed, so only magnitudes
+    can match."""
 
     def __init__(self, model_config: WaveformVAEConfig, cfg: WaveformTrainConfig) -> None:
         super().__init__(WaveformVAE(model_config), cfg)
@@ -102,9 +105,7 @@ class WaveformVAEModule(VAEModule):
         self.fft_sizes = stft_fft_sizes(model_config.sr)
 
     def reconstruction_terms(self, x: torch.Tensor, recon: torch.Tensor) -> dict[str, torch.Tensor]:
-        if self.model.config.decoder == "additive":  # its oscillator phases are fixed: only magnitudes can match
-            return {"spectral": multi_resolution_stft_loss(x, recon, self.fft_sizes) * x.shape[-1] * SPECTRAL_SCALE}
-        terms = super().reconstruction_terms(x, recon)
+        terms = {} if self.model.config.decoder == "additive" else super().reconstruction_terms(x, recon)
         if self.spectral_weight > 0:
             stft = multi_resolution_stft_loss(x, recon, self.fft_sizes)
             terms["spectral"] = self.spectral_weight * x.shape[-1] * stft
@@ -178,9 +179,8 @@ class WaveformRecipe(Recipe[WaveformTrainConfig]):
 
     def finish(self, cfg: WaveformTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
         styles = setup.context["styles"]
-        means, logvars, moods = training_posteriors(model, setup.train, batch_size=cfg.batch_size)
-        level = fit_level_correction(model, setup.train, means, rms_db, batch_size=cfg.batch_size)
-        engine = WaveformEngine(model, styles, prior=ExemplarPrior.fit(means, logvars, moods), level=level)
+        prior, level = fit_prior_and_level(model, setup.train, rms_db, batch_size=cfg.batch_size)
+        engine = WaveformEngine(model, styles, prior=prior, level=level)
         metrics: dict[str, Any] = {"train_windows": len(setup.train)}
         metrics.update(
             heldout_reconstruction(engine, setup.context["manifest"], styles, out / "plots" / "reconstruction.png")
