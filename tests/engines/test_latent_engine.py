@@ -154,3 +154,20 @@ def test_latent_engine_over_encodec(vae_run, encodec_dir, tmp_path):
     assert engine.sr == 8000 and len(audio) == 48000 and np.isfinite(audio).all()
     rec = engine.reconstruct_audio(music_like(5.5, 8000))
     assert rec.shape == (44000,)
+
+
+def test_level_correction_is_exported_and_measures_what_the_chain_loses(vae_run, run, monkeypatch):
+    from moodtune.data.tracks import load_tracks
+    from moodtune.training.latent import clip_table, fit_output_level
+
+    engine = load_engine(run[0])
+    assert engine.level is not None and "level.weight" in engine.state_dict()
+    tracks = load_tracks(vae_run[0], CodecLatentFeature(engine.codec), engine.styles, progress=False)
+    table, _ = clip_table(tracks, engine.model.config.frames, engine.codec.frame_rate)
+    before = fit_output_level(engine, tracks, table, clips=8)
+    decode = engine.codec.decode
+    monkeypatch.setattr(engine.codec, "decode", lambda z, n, mood=None: 0.5 * decode(z, n, mood))
+    after = fit_output_level(engine, tracks, table, clips=8)
+    moods = torch.tensor([[0.5, 0.5, 1.0], [-0.5, -0.5, 1.0], [0.0, 0.0, 0.0]])
+    # a chain that gives back half the amplitude needs 6 dB more, whatever the mood
+    assert torch.allclose(after.gain_db(moods) - before.gain_db(moods), torch.full((3,), 6.02), atol=0.05)

@@ -39,7 +39,9 @@ class WaveformFeature:
 
 @dataclass
 class Track:
-    """One audio file: its cached feature, the start times ``[C]`` and moods ``[C, 3]`` of its clips, a style id."""
+    """One audio file: its cached feature, the start times ``[C]`` and moods ``[C, 3]`` of its clips, a style id.
+
+    The feature and ``clip_starts`` count from ``start_s`` seconds into the file."""
 
     track_id: str
     path: str
@@ -48,6 +50,7 @@ class Track:
     clip_starts: np.ndarray
     moods: np.ndarray
     style: int
+    start_s: float = 0.0
 
     def mood_at(self, seconds: float) -> np.ndarray:
         """Mood ``[3]`` of the clip that covers ``seconds`` (the last clip starting at or before it)."""
@@ -104,6 +107,7 @@ def load_tracks(
                 clip_starts=(clips["start_s"].to_numpy() - row["start_s"]).astype(np.float64),
                 moods=moods.astype(np.float32),
                 style=index.get(str(clips["style"].iloc[0]), UNKNOWN_STYLE),
+                start_s=float(row["start_s"]),
             )
         )
     return tracks

@@ -2,8 +2,13 @@
 
 Training clips are ``clip_seconds`` long (5 s by default; 10 s also works). Generation draws one VAE latent
 per clip-long window from the mood-conditional prior (AR(1)-correlated between windows), decodes it to
-a codec latent sequence, lets the codec decode that to audio, and crossfades neighbouring windows over
-``overlap_s`` seconds; the output has exactly the requested length.
+a codec latent sequence, lets the codec decode that to audio, raises each window by the engine's level
+correction for its mood, and crossfades neighbouring windows over ``overlap_s`` seconds; the output has
+exactly the requested length.
+
+The level correction (fitted after training, see :func:`moodtune.training.latent.fit_output_level`)
+measures how much quieter the whole chain (VAE, then codec) gives back training clips of each mood. Runs
+saved before it existed have none; their windows are levelled by the codec's own correction instead.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from moodtune.engines.sampling import join_windows, label_tensors, window_latent
 from moodtune.labels import style_index
 from moodtune.models.latent_prior import LatentPrior, prior_from_state, prior_state
 from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
+from moodtune.models.level import LevelCorrection, level_from_state, level_state
 
 
 def _prefixed(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
@@ -44,8 +50,9 @@ class LatentEngine(Engine):
         prior: LatentPrior | None = None,
         device: str = "cpu",
         overlap_s: float = 0.5,
-        continuity: float = 0.7,
+        continuity: float = 0.3,
         config: dict[str, Any] | None = None,
+        level: LevelCorrection | None = None,
     ) -> None:
         self.model = model.to(device).eval()
         self.codec = codec
@@ -55,6 +62,7 @@ class LatentEngine(Engine):
         self.device = device
         self.continuity = continuity
         self.config = config or {}
+        self.level = level.to(device) if level is not None else None
         self.clip_samples = round(clip_seconds * self.sr)
         self.overlap = min(round(overlap_s * self.sr), self.clip_samples // 4)
 
@@ -71,25 +79,36 @@ class LatentEngine(Engine):
         prior = prior_from_state(state, model.config.latent_dim)
         codec_state = _prefixed(state, "codec.")
         codec = open_codec(config["codec"], device, codec_state or None, config.get("codec_config"))
-        return cls(model, codec, config["styles"], config["clip_seconds"], prior, device, config=config)
+        return cls(
+            model,
+            codec,
+            config["styles"],
+            config["clip_seconds"],
+            prior,
+            device,
+            config=config,
+            level=level_from_state(state),
+        )
 
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Weights to export: ``vae.*``, ``prior.*`` and the codec's own under ``codec.*`` (if it embeds any)."""
-        state = {f"vae.{k}": v for k, v in self.model.state_dict().items()} | prior_state(self.prior)
+        """Weights to export: ``vae.*``, ``prior.*``, ``level.*`` and the codec's own under ``codec.*`` (if it
+        embeds any)."""
+        state = {f"vae.{k}": v for k, v in self.model.state_dict().items()}
+        state |= prior_state(self.prior) | level_state(self.level)
         state.update({f"codec.{k}": v for k, v in self.codec.state_dict().items()})
         return state
 
     @torch.no_grad()
     def decode_clips(self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, length: int) -> np.ndarray:
-        """VAE latents ``[N, latent_dim]`` -> N codec-decoded clips crossfaded into audio ``[length]``."""
+        """VAE latents ``[N, latent_dim]`` with their ``mood [N, 3]`` -> N codec-decoded clips, each raised by the
+        level correction for its mood, crossfaded into audio ``[length]``."""
         seqs = self.model.decode(z, mood, style).cpu()
-        clips = torch.stack(
-            [
-                torch.from_numpy(self.codec.decode(s, self.clip_samples, m))
-                for s, m in zip(seqs, mood.cpu(), strict=True)
-            ]
-        )
-        return join_windows(clips[:, None], self.overlap, length)
+        if self.level is None:  # a run saved before the engine had its own correction: the codec's
+            clips = [self.codec.decode(s, self.clip_samples, m) for s, m in zip(seqs, mood.cpu(), strict=True)]
+        else:
+            gains = 10.0 ** (self.level.gain_db(mood).cpu().numpy() / 20.0)
+            clips = [self.codec.decode(s, self.clip_samples) * g for s, g in zip(seqs, gains, strict=True)]
+        return join_windows(torch.from_numpy(np.stack(clips))[:, None], self.overlap, length)
 
     def generate(self, request: Request) -> Result:
         self.options(request)

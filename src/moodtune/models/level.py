@@ -28,11 +28,15 @@ class LevelCorrection(nn.Module):
 
     @classmethod
     def fit(cls, gain_db: torch.Tensor, mood: torch.Tensor, ridge: float = 1e-3) -> LevelCorrection:
-        """Least squares of the level lost per item, ``gain_db [N]`` (original minus reconstruction), on mood."""
+        """Least squares of the level lost per item, ``gain_db [N]`` (original minus reconstruction), on mood.
+        Without unlabelled items, the correction for an unknown mood is the mean over all items."""
         x = mood_design(mood.double())
         gram = x.T @ x + ridge * torch.eye(x.shape[1], dtype=torch.float64)
+        weight = torch.linalg.solve(gram, x.T @ gain_db.double())
+        if not bool((mood[:, 2] < 0.5).any()):  # no unlabelled items: an unknown mood gets the mean loss
+            weight[3] = gain_db.double().mean()
         out = cls()
-        out.weight.copy_(torch.linalg.solve(gram, x.T @ gain_db.double()).float())
+        out.weight.copy_(weight.float())
         return out
 
     def gain_db(self, mood: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,8 @@
    ``clip_seconds`` clip: track, first frame, split, valence, arousal, style) is written beside them.
 2. An emotional VAE learns the clips' latent sequences conditioned on valence/arousal and style
    (squared error on standardised latents + beta * KL); Lightning checkpoints, CSV metrics.
-3. Afterwards: a mood-conditional prior, held-out scores (latent MSE; reconstruction through the VAE and
+3. Afterwards: a mood-conditional prior, a level correction of the whole chain (:func:`fit_output_level`),
+   held-out scores (latent MSE; reconstruction through the VAE and
    through the codec alone), training curves, a latent-space plot, and one generated clip per quadrant
    mood drawn side by side.
 """
@@ -22,6 +23,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from moodtune.audio.io import load_audio
 from moodtune.data.manifest import read_manifest
 from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.data.tracks import Track, feature_folder, load_tracks
@@ -32,6 +34,7 @@ from moodtune.engines.latent import LatentEngine
 from moodtune.errors import MoodtuneError
 from moodtune.fsutil import atomic_path
 from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
+from moodtune.models.level import LevelCorrection
 from moodtune.mood import QUADRANT_MOODS
 from moodtune.training.config import VAETrainConfig, option
 from moodtune.training.heldout import heldout_reconstruction
@@ -54,6 +57,8 @@ class LatentTrainConfig(VAETrainConfig):
     bandwidth: float = option(6.0, help="EnCodec bandwidth in kbps (with --encodec)", positive=True)
     clip_seconds: float = option(5.0, help="length of the clips the VAE learns", positive=True)
     epochs: int = option(100, help="maximum number of epochs", positive=True)
+    latent_dim: int = option(128, help="size of the latent space", positive=True)
+    beta: float = option(0.01, help="KL weight after the warm-up", minimum=0.0)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -100,7 +105,8 @@ class LatentClips(Dataset):
     def __init__(self, tracks: list[Track], table: pd.DataFrame, frames: int) -> None:
         if table.empty:
             raise MoodtuneError("no latent clips to train on (are the tracks shorter than --clip-seconds?)")
-        self.tracks, self.rows, self.frames = tracks, table.to_dict("records"), frames
+        self.tracks, self.table, self.frames = tracks, table, frames
+        self.rows = table.to_dict("records")
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -182,6 +188,7 @@ class LatentRecipe(Recipe[LatentTrainConfig]):
         engine = LatentEngine(
             model, ctx["codec"], ctx["styles"], cfg.clip_seconds, fit_latent_prior(model, setup.train)
         )
+        engine.level = fit_output_level(engine, ctx["tracks"], setup.train.table)
         metrics: dict[str, Any] = {
             "codec": ctx["codec"].kind,
             "train_clips": len(setup.train),
@@ -197,6 +204,43 @@ class LatentRecipe(Recipe[LatentTrainConfig]):
         title = f"{engine.name} engine: one clip per mood (seed 0)"
         plot_waveforms([(n, r.audio) for n, r in clips], engine.sr, out / "plots" / "moods.png", title)
         return Finished(engine.state_dict(), metrics)
+
+
+#: Clips quieter than this (RMS, dBFS) are left out of the level correction.
+SILENT_DB = -70.0
+
+
+def _rms_db(audio: np.ndarray) -> float:
+    return float(10.0 * np.log10(np.mean(np.square(audio, dtype=np.float64)) + 1e-10))
+
+
+@torch.no_grad()
+def fit_output_level(
+    engine: LatentEngine, tracks: list[Track], table: pd.DataFrame, clips: int = 128, seed: int = 0
+) -> LevelCorrection:
+    """How many dB quieter the whole chain gives back training clips, as a function of their mood.
+
+    For up to ``clips`` rows of ``table`` (drawn with ``seed``), each clip's codec latents go through the VAE
+    (posterior mean) and the codec decoder, and the RMS level of that audio is compared with the level of
+    the original clip read from its file. The VAE and the codec both blur, and the blur costs most where the
+    music is loud, so without this correction every window would drift towards the level of quiet,
+    low-arousal music.
+    """
+    rows = table.sample(min(clips, len(table)), random_state=seed)
+    ds = LatentClips(tracks, rows, engine.model.config.frames)
+    codec, gains, moods = engine.codec, [], []
+    for item, row in zip(DataLoader(ds, batch_size=1), ds.rows, strict=True):
+        mu, _ = engine.model.encode(item["x"], item["mood"], item["style"])
+        decoded = codec.decode(engine.model.decode(mu, item["mood"], item["style"])[0].cpu(), engine.clip_samples)
+        start = tracks[row["track"]].start_s + row["frame"] / codec.frame_rate
+        end = start + engine.clip_seconds
+        original, _ = load_audio(row["path"], sr=codec.sr, start_s=start, end_s=end, check_silence=False)
+        if _rms_db(original) > SILENT_DB:  # a silent clip says nothing about the level lost
+            gains.append(_rms_db(original) - _rms_db(decoded))
+            moods.append(item["mood"][0])
+    if not gains:
+        raise MoodtuneError("every clip sampled for the level correction is silent")
+    return LevelCorrection.fit(torch.tensor(gains), torch.stack(moods))
 
 
 @torch.no_grad()
