@@ -63,3 +63,22 @@ def test_exemplar_prior_survives_export_in_half_precision():
     assert isinstance(back, ExemplarPrior) and float(back.bandwidth) == pytest.approx(0.3, abs=1e-3)
     eps = torch.randn(3, 6)
     assert torch.allclose(back.sample(mood[:3], eps), prior.sample(mood[:3], eps), atol=0.05)
+
+
+def test_chained_windows_stay_near_each_other_and_in_the_asked_mood():
+    from moodtune.engines.base import Request
+    from moodtune.engines.sampling import window_latents
+    from moodtune.mood import Mood
+
+    means, logvars, mood = _exemplars()
+    means[:, 2:] = 3 * torch.randn(len(means), 4, generator=torch.Generator().manual_seed(2))  # spread within moods
+    prior = ExemplarPrior.fit(means, logvars, mood)
+    request = Request(mood=Mood.named("happy"), seconds=20.0, seed=3)
+    centres = torch.arange(20).numpy() + 0.5
+
+    def steps(reach):
+        z, _, _ = window_latents(request, centres, 6, prior, 0.0, ["<unknown>"], chain_reach=reach)
+        assert torch.all(z[:, :2] > 5)  # every window from the happy items
+        return (z[1:] - z[:-1]).norm(dim=1).mean()
+
+    assert steps(0.1) < steps(0.25) < 0.7 * steps(None)  # the narrower the reach, the smaller the steps

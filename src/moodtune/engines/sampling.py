@@ -9,7 +9,7 @@ import torch
 
 from moodtune.engines.base import Request
 from moodtune.labels import style_index
-from moodtune.models.latent_prior import LatentPrior
+from moodtune.models.latent_prior import ExemplarPrior, LatentPrior
 
 
 def crossfade_slices(slices: torch.Tensor, overlap: int) -> torch.Tensor:
@@ -87,18 +87,29 @@ def window_latents(
     continuity: float,
     styles: list[str],
     device: str = "cpu",
+    chain_reach: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One latent per window centred at ``centres`` (seconds): ``(z [N, latent_dim], mood [N, 3], style [N])``.
 
     The mood is the request's at each centre; the noise is AR(1)-correlated (``continuity``) and seeded
     by the request; z comes from the mood prior when there is one, else it is the noise itself, both
     scaled by the request's temperature.
+
+    With an :class:`ExemplarPrior` and ``chain_reach``, the windows are drawn one after another, each from
+    the training items of its mood that lie near the previous window's latent (``reach`` of
+    :meth:`ExemplarPrior.pick`): a piece keeps one sound instead of visiting a new item every window.
     """
     mood, style = conditions(request.mood_at(centres), style_index(styles, request.style), device)
     gen = torch.Generator().manual_seed(request.seed)
     noise = correlated_noise(len(centres), latent_dim, continuity, gen).to(device)
-    z = prior.sample(mood, noise, request.temperature) if prior is not None else noise * request.temperature
-    return z, mood, style
+    if prior is None:
+        return noise * request.temperature, mood, style
+    if chain_reach is None or not isinstance(prior, ExemplarPrior):
+        return prior.sample(mood, noise, request.temperature), mood, style
+    z = [prior.sample(mood[:1], noise[:1], request.temperature)]
+    for i in range(1, len(noise)):
+        z.append(prior.sample(mood[i : i + 1], noise[i : i + 1], request.temperature, z[-1], chain_reach))
+    return torch.cat(z), mood, style
 
 
 def join_windows(windows: torch.Tensor, overlap: int, length: int) -> np.ndarray:

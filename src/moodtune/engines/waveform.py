@@ -1,8 +1,9 @@
 """Waveform engine: a conditional 1-D ResNet VAE on raw audio windows (8000 Hz x 1 s by default).
 
-Generation draws one latent per window from the mood-conditional prior (AR(1)-correlated between
-windows), decodes each window and joins neighbours with a linear crossfade of ``overlap_s`` seconds,
-so any length can be asked for; the output is cropped to exactly the requested number of samples.
+Generation draws one latent per window from the mood-conditional prior, each near the previous
+window's (:data:`CHAIN_REACH`), decodes each window and joins neighbours with a linear crossfade of
+``overlap_s`` seconds, so any length can be asked for; the output is cropped to exactly the requested
+number of samples.
 ``vary`` encodes a file window by window, moves each latent by ``amount`` times the spread of the
 training latents and decodes again.
 """
@@ -31,6 +32,11 @@ from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
 #: (docs/experiments/audio-mood-control.md). Reconstruction and ``vary`` use the mood as given.
 CONDITION_SCALE = 2.0
 
+#: Windows of a piece are drawn one after another near the previous one's latent, this share of the
+#: spread of all training latents wide (:func:`window_latents`): 1 s windows drawn independently make
+#: every 8 s piece the same average of many items, and pieces of one mood all sound alike.
+CHAIN_REACH = 0.25
+
 
 class WaveformEngine(Engine):
     """Generate, vary and reconstruct audio with a trained waveform VAE."""
@@ -48,8 +54,10 @@ class WaveformEngine(Engine):
         overlap_s: float = 0.5,
         continuity: float = 0.7,
         config: dict[str, Any] | None = None,
+        chain_reach: float | None = CHAIN_REACH,
     ) -> None:
         self.model = model.to(device).eval()
+        self.chain_reach = chain_reach
         self.prior = prior.to(device) if prior is not None else None
         self.level = level.to(device) if level is not None else None
         self.condition_scale = condition_scale
@@ -104,7 +112,14 @@ class WaveformEngine(Engine):
         length = round(request.seconds * self.sr)
         _, centres = window_layout(length, self.window, self.overlap, self.sr)
         z, mood, style = window_latents(
-            request, centres, self.model.config.latent_dim, self.prior, self.continuity, self.styles, self.device
+            request,
+            centres,
+            self.model.config.latent_dim,
+            self.prior,
+            self.continuity,
+            self.styles,
+            self.device,
+            self.chain_reach,
         )
         emphasised = torch.cat([mood[:, :2] * self.condition_scale, mood[:, 2:]], dim=1)
         audio = self.decode_windows(z, emphasised, style, length, level_mood=mood)
