@@ -110,3 +110,8 @@ class LogMel:
         power = self.power_spectrogram(audio)
         mel = torch.matmul(self.mel_basis.to(power.device), power)
         return self.power_to_scaled_db(mel)
+
+
+def rms_db(audio: torch.Tensor) -> torch.Tensor:
+    """RMS level in dB (full scale = 0 dB) of each of ``B`` waveforms ``[B, ...]`` -> ``[B]``."""
+    return 10.0 * torch.log10(audio.double().pow(2).flatten(1).mean(dim=1) + 1e-10).to(audio.dtype)

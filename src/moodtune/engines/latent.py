@@ -106,7 +106,7 @@ class LatentEngine(Engine):
         if self.level is None:  # a run saved before the engine had its own correction: the codec's
             clips = [self.codec.decode(s, self.clip_samples, m) for s, m in zip(seqs, mood.cpu(), strict=True)]
         else:
-            gains = 10.0 ** (self.level.gain_db(mood).cpu().numpy() / 20.0)
+            gains = self.level.amplitude(mood).cpu().numpy()
             clips = [self.codec.decode(s, self.clip_samples) * g for s, g in zip(seqs, gains, strict=True)]
         return join_windows(torch.from_numpy(np.stack(clips))[:, None], self.overlap, length)
 

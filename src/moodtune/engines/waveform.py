@@ -57,13 +57,13 @@ class WaveformEngine(Engine):
         chain_reach: float | None = CHAIN_REACH,
     ) -> None:
         self.model = model.to(device).eval()
-        self.chain_reach = chain_reach
         self.prior = prior.to(device) if prior is not None else None
         self.level = level.to(device) if level is not None else None
         self.condition_scale = condition_scale
         self.styles = styles
         self.device = device
         self.continuity = continuity
+        self.chain_reach = chain_reach
         self.config = config or {}
         self.window = model.config.samples
         self.overlap = min(round(overlap_s * self.sr), self.window // 4)
@@ -104,7 +104,7 @@ class WaveformEngine(Engine):
             [self.model.decode(z[i : i + 4], mood[i : i + 4], style[i : i + 4]) for i in range(0, len(z), 4)]
         )
         if level_mood is not None and self.level is not None:
-            windows = windows * torch.pow(10.0, self.level.gain_db(level_mood) / 20.0)[:, None, None]
+            windows = windows * self.level.amplitude(level_mood)[:, None, None]
         return join_windows(windows, self.overlap, length)
 
     def generate(self, request: Request) -> Result:

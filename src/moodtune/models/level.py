@@ -43,6 +43,10 @@ class LevelCorrection(nn.Module):
         """The correction in dB ``[B]`` for ``mood [B, 3]``."""
         return mood_design(mood) @ self.weight
 
+    def amplitude(self, mood: torch.Tensor) -> torch.Tensor:
+        """The correction as a factor on the waveform ``[B]`` for ``mood [B, 3]``."""
+        return torch.pow(10.0, self.gain_db(mood) / 20.0)
+
 
 def level_state(level: LevelCorrection | None) -> dict[str, torch.Tensor]:
     """The correction's buffers under :data:`LEVEL_PREFIX` (empty without one)."""

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from moodtune.audio.features import rms_db
 from moodtune.audio.io import load_audio
 from moodtune.data.manifest import read_manifest
 from moodtune.data.torch_datasets import style_vocabulary
@@ -210,8 +211,9 @@ class LatentRecipe(Recipe[LatentTrainConfig]):
 SILENT_DB = -70.0
 
 
-def _rms_db(audio: np.ndarray) -> float:
-    return float(10.0 * np.log10(np.mean(np.square(audio, dtype=np.float64)) + 1e-10))
+def _one_batch(ds: LatentClips) -> dict[str, torch.Tensor]:
+    """Every item of ``ds`` stacked into one batch."""
+    return next(iter(DataLoader(ds, batch_size=len(ds))))
 
 
 @torch.no_grad()
@@ -226,21 +228,23 @@ def fit_output_level(
     music is loud, so without this correction every window would drift towards the level of quiet,
     low-arousal music.
     """
-    rows = table.sample(min(clips, len(table)), random_state=seed)
-    ds = LatentClips(tracks, rows, engine.model.config.frames)
+    ds = LatentClips(tracks, table.sample(min(clips, len(table)), random_state=seed), engine.model.config.frames)
+    batch = _one_batch(ds)
+    mu, _ = engine.model.encode(batch["x"], batch["mood"], batch["style"])
+    decoded_latents = engine.model.decode(mu, batch["mood"], batch["style"]).cpu()
     codec, gains, moods = engine.codec, [], []
-    for item, row in zip(DataLoader(ds, batch_size=1), ds.rows, strict=True):
-        mu, _ = engine.model.encode(item["x"], item["mood"], item["style"])
-        decoded = codec.decode(engine.model.decode(mu, item["mood"], item["style"])[0].cpu(), engine.clip_samples)
+    for latents, mood, row in zip(decoded_latents, batch["mood"], ds.rows, strict=True):
         start = tracks[row["track"]].start_s + row["frame"] / codec.frame_rate
         end = start + engine.clip_seconds
         original, _ = load_audio(row["path"], sr=codec.sr, start_s=start, end_s=end, check_silence=False)
-        if _rms_db(original) > SILENT_DB:  # a silent clip says nothing about the level lost
-            gains.append(_rms_db(original) - _rms_db(decoded))
-            moods.append(item["mood"][0])
+        decoded = codec.decode(latents, engine.clip_samples)
+        level, level_back = (rms_db(torch.from_numpy(a)[None])[0] for a in (original, decoded))
+        if level > SILENT_DB:  # a silent clip says nothing about the level lost
+            gains.append(level - level_back)
+            moods.append(mood)
     if not gains:
         raise MoodtuneError("every clip sampled for the level correction is silent")
-    return LevelCorrection.fit(torch.tensor(gains), torch.stack(moods))
+    return LevelCorrection.fit(torch.stack(gains), torch.stack(moods))
 
 
 @torch.no_grad()
@@ -251,7 +255,7 @@ def heldout_latents(
     if held.empty:
         return {}
     ds = LatentClips(tracks, held, frames)
-    batch = next(iter(DataLoader(ds, batch_size=len(ds))))
+    batch = _one_batch(ds)
     model = engine.model
     mu, _ = model.encode(batch["x"], batch["mood"], batch["style"])
     rec = model.decode_standardised(mu, batch["mood"], batch["style"])

@@ -25,6 +25,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from moodtune.audio.distances import multi_resolution_stft_loss, stft_fft_sizes
+from moodtune.audio.features import rms_db
 from moodtune.data.manifest import read_manifest
 from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.data.tracks import Track, WaveformFeature, load_tracks
@@ -110,11 +111,6 @@ class WaveformVAEModule(VAEModule):
             stft = multi_resolution_stft_loss(x, recon, self.fft_sizes)
             terms["spectral"] = self.spectral_weight * x.shape[-1] * stft
         return terms
-
-
-def rms_db(audio: torch.Tensor) -> torch.Tensor:
-    """Level in dB of waveforms ``[B, 1, T]`` -> ``[B]``."""
-    return 10.0 * torch.log10(audio.pow(2).mean(dim=(1, 2)) + 1e-10)
 
 
 class WaveformGrid(L.Callback):
