@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.moodtune-installed
 OUT ?= runs/demo
 
-.PHONY: demo test lint bench setup system-deps clean
+.PHONY: demo test lint bench setup system-deps clean models
 
 demo: setup
 	$(PY) -m moodtune demo --out $(OUT)
@@ -44,3 +44,8 @@ clean:
 
 bench: setup
 	$(PY) benchmarks/run.py --out docs/benchmarks.md
+
+# Train, evaluate and package the shipped models into src/moodtune/pretrained (about an hour on 2 cores);
+# resumes where it stopped. RETRAIN="spectrogram" REASON="..." trains one again.
+models: setup
+	$(PY) scripts/make_models.py $(foreach m,$(RETRAIN),--retrain $(m)) $(if $(REASON),--reason "$(REASON)")

@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from moodtune import __version__
 from moodtune.errors import MoodtuneError
 from moodtune.fsutil import atomic_path, write_json_atomic
+from moodtune.shipped import WEIGHTS_FROM, resolve_model, shipped_path
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
@@ -39,8 +40,8 @@ def save_checkpoint(
 
 
 def resolve_checkpoint(path: str | os.PathLike[str]) -> Path:
-    """The checkpoint folder for a run folder, its config.json or its model.safetensors."""
-    p = Path(path)
+    """The checkpoint folder for a run folder, its config.json or its model.safetensors, or a shipped model's name."""
+    p = resolve_model(path)
     if p.is_file() and p.name in (CONFIG_FILE, WEIGHTS_FILE):
         p = p.parent
     if not p.exists():
@@ -71,8 +72,40 @@ def read_checkpoint_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 def load_checkpoint(
     path: str | os.PathLike[str], engine: str | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """``(state_dict, config)`` of a checkpoint; refuses a checkpoint of another engine when ``engine`` is given."""
+    """``(state_dict, config)`` of a checkpoint; refuses a checkpoint of another engine when ``engine`` is given.
+
+    Half-precision tensors (as shipped) come back as float32; weights the config takes from a shipped model
+    (:data:`~moodtune.shipped.WEIGHTS_FROM`) are filled in under their prefix.
+    """
     config = read_checkpoint_config(path)
     if engine is not None and config.get("engine") != engine:
         raise MoodtuneError(f"{path}: a {config.get('engine')!r} checkpoint, not a {engine!r} one")
-    return load_file(str(resolve_checkpoint(path) / WEIGHTS_FILE)), config
+    state = load_file(str(resolve_checkpoint(path) / WEIGHTS_FILE))
+    for prefix, name in config.get(WEIGHTS_FROM, {}).items():
+        state.update({prefix + k: v for k, v in load_checkpoint(shipped_path(name))[0].items()})
+    return {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}, config
+
+
+def save_shipped(
+    run: str | os.PathLike[str], out_dir: str | os.PathLike[str], weights_from: dict[str, str] | None = None
+) -> Path:
+    """Copy the checkpoint ``run`` into ``out_dir`` with float tensors in float16, leaving out the weights under
+    each prefix of ``weights_from`` (``{"vae.": "spectrogram"}``: taken from that shipped model on loading)."""
+    state, config = load_checkpoint(run)
+    prefixes = tuple(weights_from or {})
+    for prefix, name in (weights_from or {}).items():
+        theirs = {prefix + k: v for k, v in load_checkpoint(shipped_path(name))[0].items()}
+        ours = {k: v for k, v in state.items() if k.startswith(prefix)}
+        same = theirs.keys() == ours.keys() and all(
+            torch.allclose(v.float(), ours[k].float(), rtol=1e-2, atol=1e-3) for k, v in theirs.items()
+        )
+        if not same:
+            raise MoodtuneError(f"{run}: its {prefix}* weights are not those of the shipped {name!r} model")
+    kept = {
+        k: v.half() if v.is_floating_point() else v
+        for k, v in state.items()
+        if not (prefixes and k.startswith(prefixes))
+    }
+    extra = {WEIGHTS_FROM: dict(weights_from)} if weights_from else {}
+    body = {k: v for k, v in config.items() if k not in ("format", "engine", "moodtune_version")}
+    return save_checkpoint(out_dir, str(config["engine"]), kept, {**body, **extra})

@@ -73,6 +73,23 @@ class UpBlock(nn.Module):
         return self.net(x)
 
 
+class TimeSmoothing(nn.Module):
+    """Fixed binomial low-pass ``[1, 2, 1] / 4`` along frames: ``[B, 1, n_mels, frames]`` -> same shape.
+
+    Stride-2 transposed convolutions leave a frame-to-frame ripple in the decoded log-mel; vocoded, each
+    ripple is a small attack, so quiet, slow music came back with more detected onsets than fast music
+    (measured in docs/experiments/audio-mood-control.md). The kernel's zero at the frame rate's Nyquist
+    frequency removes the ripple and keeps the slower envelope of real notes; edges are padded by repetition.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("kernel", torch.tensor([[[[0.25, 0.5, 0.25]]]]), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.conv2d(nn.functional.pad(x, (1, 1, 0, 0), mode="replicate"), self.kernel)
+
+
 class SpectrogramVAE(nn.Module):
     """Conditional VAE: mood (valence, arousal, known) and style condition both encoder and decoder."""
 
@@ -93,6 +110,7 @@ class SpectrogramVAE(nn.Module):
         rev = chans[::-1]
         self.decoder = nn.Sequential(*(UpBlock(a, b) for a, b in itertools.pairwise(rev[:-1])))
         self.head = nn.ConvTranspose2d(rev[-2], 1, 4, 2, 1)
+        self.smooth = TimeSmoothing()
 
     def encode(self, x: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x [B, 1, n_mels, frames]`` -> ``(mu, logvar)`` each ``[B, latent_dim]``."""
@@ -104,7 +122,7 @@ class SpectrogramVAE(nn.Module):
     def decode(self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         """``z [B, latent_dim]`` -> scaled log-mel ``[B, 1, n_mels, frames]`` in (0, 1)."""
         h = self.from_latent(torch.cat([z, self.conditioner(mood, style)], dim=-1))
-        return torch.sigmoid(self.head(self.decoder(h.view(-1, *self.grid))))
+        return self.smooth(torch.sigmoid(self.head(self.decoder(h.view(-1, *self.grid)))))
 
     def forward(
         self, x: torch.Tensor, mood: torch.Tensor, style: torch.Tensor
