@@ -11,13 +11,14 @@ SRC = Path(moodtune.__file__).parent
 #: Layer of each top-level module or subpackage; a module may import its own layer and those below.
 LAYERS = {
     "__init__": 0, "errors": 0, "fsutil": 0, "progress": 0, "mood": 0, "labels": 0, "registry": 0,
-    "audio": 1, "midi": 1, "viz": 1,
+    "shipped": 0,
+    "audio": 1, "midi": 1, "viz": 1, "cards": 1,
     "data": 2,
     "models": 3,
     "engines": 4,
     "training": 5,
     "evaluation": 6,
-    "api": 7, "demo": 7,
+    "api": 7, "demo": 7, "catalog": 7, "showcase": 7,
     "cli": 8, "__main__": 8,
 }  # fmt: skip
 

@@ -22,9 +22,11 @@ from moodtune.engines.base import (
 )
 from moodtune.engines.symbolic import SymbolicOptions
 from moodtune.errors import MoodtuneError
+from moodtune.evaluation.mood_model import MoodModel
 from moodtune.fsutil import atomic_path
 from moodtune.midi.engrave import midi_to_musicxml, musicxml_to_svg
 from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory
+from moodtune.shipped import MOOD_MODEL, default_engine, shipped_names, shipped_path
 from moodtune.viz.plots import plot_piano_roll, plot_reconstruction, plot_spectrogram, plot_waveforms
 
 
@@ -208,6 +210,27 @@ def vary_file(
     return {"wav": str(out), "png": str(png), "seconds": round(len(varied) / sr, 3), "sr": sr}
 
 
-def open_engine(checkpoint: str | os.PathLike[str], device: str = "cpu") -> Engine:
-    """Load any checkpoint."""
-    return load_engine(checkpoint, device)
+def load(model: str | os.PathLike[str] | None = None, device: str = "cpu") -> Engine:
+    """An engine ready to generate: a shipped model by name (``"symbolic"``; None: the default engine, the one
+    with the best measured mood control) or any run folder written by ``moodtune train``.
+
+    >>> engine = moodtune.load("spectrogram")
+    >>> result = engine.generate(Request(mood=Mood.named("calm"), seconds=10))  # result.audio [T] at result.sr
+    """
+    return load_engine(default_engine() if model is None else model, device)
+
+
+def open_engine(
+    checkpoint: str | os.PathLike[str] | None = None, engine: str | None = None, device: str = "cpu"
+) -> Engine:
+    """The run folder ``checkpoint`` if given, else the shipped model ``engine`` (None: the default engine)."""
+    if checkpoint is not None and engine is not None:
+        raise MoodtuneError("give --checkpoint or --engine, not both")
+    if engine is not None and (engine not in shipped_names() or engine == MOOD_MODEL):
+        raise MoodtuneError(f"no shipped {engine!r} model; shipped: {', '.join(shipped_names()) or 'none'}")
+    return load(checkpoint if checkpoint is not None else engine, device)
+
+
+def load_mood_model(path: str | os.PathLike[str] | None = None) -> MoodModel:
+    """The mood model at ``path`` (a run of ``moodtune train mood``), else the shipped one."""
+    return MoodModel.from_checkpoint(shipped_path(MOOD_MODEL) if path is None else path)

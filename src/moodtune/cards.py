@@ -70,7 +70,8 @@ def card_markdown(card: dict[str, Any]) -> list[str]:
         lines += [f"| {k.removeprefix('test_')} | {_num(v)} |" for k, v in metrics.items()]
     else:
         lines += ["| | " + " | ".join(h for _, h in CONTROL) + " |", "|---" * (len(CONTROL) + 1) + "|"]
-        for label, key in (("this model", "generated"), ("real held-out clips", "real"), ("trivial", "trivial")):
+        trivial = f"trivial: {(metrics.get('trivial') or {}).get('name', 'baseline')}"
+        for label, key in (("this model", "generated"), ("real held-out clips", "real"), (trivial, "trivial")):
             row = metrics.get(key) or {}
             lines.append(f"| {label} | " + " | ".join(_num(row.get(k)) for k, _ in CONTROL) + " |")
         extra = []

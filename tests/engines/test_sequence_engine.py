@@ -131,3 +131,29 @@ def test_steps_take_dynamic_annotations_where_there_are_some():
     assert step_mood(clip, 10.4) == [0.5, -0.5, 1.0]
     assert step_mood(clip, 11.5) == [0.1, 0.2, 1.0]  # not annotated there: the static label
     assert step_mood({**clip, "va_curve": ""}, 10.4) == [0.1, 0.2, 1.0]
+
+
+def test_shipped_copy_is_half_precision_and_shares_the_vae(vae_run, gan_run, tmp_path):
+    from safetensors import safe_open
+
+    from moodtune.engines.checkpoint import load_checkpoint, save_checkpoint, save_shipped
+    from moodtune.errors import MoodtuneError
+
+    shipped = tmp_path / "pretrained"
+    with pytest.raises(MoodtuneError, match="spectrogram"):  # the VAE it shares must be shipped first
+        save_shipped(gan_run[0], shipped / "sequence", {"vae.": "spectrogram"})
+    save_shipped(vae_run[1], shipped / "spectrogram")
+    save_shipped(gan_run[0], shipped / "sequence", {"vae.": "spectrogram"})
+    with safe_open(str(shipped / "sequence" / "model.safetensors"), "pt") as f:
+        keys = list(f.keys())
+        assert keys and not any(k.startswith("vae.") for k in keys)
+        assert {str(f.get_tensor(k).dtype) for k in keys if f.get_tensor(k).is_floating_point()} == {"torch.float16"}
+    request = Request(mood=Mood.named("sad"), seconds=4, seed=0)
+    full, half = load_engine(gan_run[0]).generate(request), load_engine(shipped / "sequence").generate(request)
+    assert full.audio.shape == half.audio.shape
+    assert np.corrcoef(full.audio, half.audio)[0, 1] > 0.9  # float16 weights: nearly the same music
+    state, config = load_checkpoint(vae_run[1])  # a VAE with other weights is refused
+    body = {k: v for k, v in config.items() if k not in ("format", "engine", "moodtune_version")}
+    save_checkpoint(tmp_path / "other" / "spectrogram", "spectrogram", {k: v + 0.1 for k, v in state.items()}, body)
+    with pytest.raises(MoodtuneError, match="not those of"):
+        save_shipped(gan_run[0], tmp_path / "other" / "sequence", {"vae.": "spectrogram"})

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "continue": ("continuation", "continue a piece with the sequence engine"),
     "vary": ("vary", "make a variation of an audio file with the waveform engine"),
     "evaluate": ("evaluate", "measure a checkpoint: mood control, FAD, diversity, reconstruction, symbolic metrics"),
+    "models": ("models", "list the shipped and local models with their measured mood control"),
     "analyze": ("analyze", "predict the valence/arousal and nearest named mood of audio files"),
     "demo": ("demo", "the main job on the built-in corpus: train every engine, generate, measure"),
 }

@@ -7,25 +7,21 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
+from moodtune.api import load_mood_model
 from moodtune.cli.common import EXIT_NOTHING, add_command
 from moodtune.evaluation.analyze import analyze_files, expand_inputs, write_analysis
-from moodtune.evaluation.mood_model import MoodModel
 
 DESCRIPTION = (
-    "Music-emotion recognition: print each file's predicted valence, arousal and nearest named mood, using a "
-    "mood model trained by 'moodtune train mood'. Folders are searched for audio files; unreadable files are "
-    "reported and skipped. With --curve, also a per-second curve (CSV and plot)."
+    "Music-emotion recognition: print each file's predicted valence, arousal and nearest named mood, using the "
+    "shipped mood model or one trained by 'moodtune train mood'. Folders are searched for audio files; unreadable "
+    "files are reported and skipped. With --curve, also a per-second curve (CSV and plot)."
 )
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
     p = add_command(sub, name, help_text, DESCRIPTION)
     p.add_argument("inputs", nargs="+", help="audio files or folders")
-    p.add_argument(
-        "--model",
-        default="runs/demo/data/mood-model",
-        help="mood model run folder (default %(default)s, made by make demo)",
-    )
+    p.add_argument("--model", help="mood model run folder made by 'moodtune train mood' (default: the shipped one)")
     p.add_argument("--curve", action="store_true", help="also measure the mood every second")
     p.add_argument("--step", type=float, default=1.0, help="curve step in seconds (default %(default)s)")
     p.add_argument("--out", help="folder for the curves (NAME.csv and NAME.png per file; default: print only)")
@@ -35,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
 
 def run(args: argparse.Namespace, console: Console) -> int:
     err = Console(stderr=True)
-    model = MoodModel.from_checkpoint(args.model)
+    model = load_mood_model(args.model)
     files = expand_inputs(args.inputs)
     skipped: list[str] = []
 

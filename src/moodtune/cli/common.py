@@ -11,8 +11,9 @@ from typing import Any
 
 from rich.console import Console
 
-from moodtune.api import make_request, symbolic_options
-from moodtune.engines.base import Request
+from moodtune.api import make_request, open_engine, symbolic_options
+from moodtune.engines.base import Engine, Request
+from moodtune.shipped import shipped_index
 from moodtune.training.config import option_flag
 
 
@@ -53,9 +54,31 @@ def add_mood_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--trajectory-file", help="CSV with columns time,valence,arousal")
 
 
+def add_model_args(p: argparse.ArgumentParser, engine: str | None = None, what: str = "") -> None:
+    """``--checkpoint RUN`` or ``--engine NAME`` (a shipped model; default ``engine``, else the best measured)."""
+    index = shipped_index()
+    engines = [n for n, m in index["models"].items() if n != "mood"]
+    default = engine or index.get("default")
+    g = p.add_argument_group("model (default: a shipped model)")
+    g.add_argument("--checkpoint", help=f"run folder written by 'moodtune train'{what}")
+    g.add_argument(
+        "--engine",
+        help=f"shipped model to use: {', '.join(engines) or 'none installed'}"
+        + (f" (default {default}{'' if engine else ', the best measured mood control'})" if default else ""),
+    )
+    p.set_defaults(default_engine=engine)
+
+
+def engine_from_args(args: argparse.Namespace) -> Engine:
+    """The engine :func:`add_model_args` asked for."""
+    if args.checkpoint is None and args.engine is None and args.default_engine is not None:
+        return open_engine(engine=args.default_engine)
+    return open_engine(args.checkpoint, args.engine)
+
+
 def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None:
-    """Checkpoint, output and the Request fields; with ``symbolic`` the symbolic engine's own options."""
-    p.add_argument("--checkpoint", required=True, help="run folder written by 'moodtune train'")
+    """Model, output and the Request fields; with ``symbolic`` the symbolic engine's own options."""
+    add_model_args(p)
     p.add_argument("--out", required=True, help="output WAV; for a symbolic checkpoint the .mid (WAV/score beside it)")
     p.add_argument("--style", help="style / genre known to the model (default: unknown)")
     p.add_argument("--seconds", type=float, default=30.0, help="length (default %(default)s)")

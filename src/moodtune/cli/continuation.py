@@ -6,8 +6,15 @@ import argparse
 
 from rich.console import Console
 
-from moodtune.api import continue_file, open_engine
-from moodtune.cli.common import add_command, add_mood_args, print_written, request_from_args
+from moodtune.api import continue_file
+from moodtune.cli.common import (
+    add_command,
+    add_model_args,
+    add_mood_args,
+    engine_from_args,
+    print_written,
+    request_from_args,
+)
 
 DESCRIPTION = (
     "Encode IN.wav, roll the sequence model on from its last slice for --seconds, and write the input followed "
@@ -19,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
     p = add_command(sub, name, help_text, DESCRIPTION)
     p.add_argument("input", help="audio file to continue (wav, mp3, ogg, flac)")
     add_mood_args(p)
-    p.add_argument("--checkpoint", required=True, help="sequence run folder")
+    add_model_args(p, "sequence", " (a sequence model)")
     p.add_argument("--out", required=True, help="output WAV")
     p.add_argument("--seconds", type=float, default=30.0, help="length of the continuation (default %(default)s)")
     p.add_argument("--style", help="style known to the model (default: unknown)")
@@ -33,4 +40,4 @@ def run(args: argparse.Namespace, console: Console) -> int:
         args.mood = "calm"
     fields = {"seconds": args.seconds, "style": args.style, "seed": args.seed, "temperature": args.temperature}
     request = request_from_args(args, **fields)
-    return print_written(console, continue_file(open_engine(args.checkpoint), args.input, request, args.out))
+    return print_written(console, continue_file(engine_from_args(args), args.input, request, args.out))

@@ -6,11 +6,12 @@ import argparse
 
 from rich.console import Console
 
-from moodtune.api import generate_to_file, open_engine
+from moodtune.api import generate_to_file
 from moodtune.cli.common import (
     add_command,
     add_mood_args,
     add_sampling_args,
+    engine_from_args,
     print_written,
     request_fields,
     request_from_args,
@@ -31,4 +32,4 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
 
 def run(args: argparse.Namespace, console: Console) -> int:
     request = request_from_args(args, **request_fields(args))
-    return print_written(console, generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot))
+    return print_written(console, generate_to_file(engine_from_args(args), request, args.out, plot=args.plot))

@@ -6,8 +6,8 @@ import argparse
 
 from rich.console import Console
 
-from moodtune.api import generate_to_file, open_engine
-from moodtune.cli.common import add_command, add_sampling_args, print_written, request_fields
+from moodtune.api import generate_to_file
+from moodtune.cli.common import add_command, add_sampling_args, engine_from_args, print_written, request_fields
 from moodtune.engines.base import Request
 from moodtune.mood import Mood, Trajectory
 
@@ -25,4 +25,4 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
 def run(args: argparse.Namespace, console: Console) -> int:
     start, end = Mood.parse(args.start), Mood.parse(args.end)
     request = Request(trajectory=Trajectory(((0.0, start), (max(args.seconds, 1e-3), end))), **request_fields(args))
-    return print_written(console, generate_to_file(open_engine(args.checkpoint), request, args.out, plot=args.plot))
+    return print_written(console, generate_to_file(engine_from_args(args), request, args.out, plot=args.plot))

@@ -6,8 +6,8 @@ import argparse
 
 from rich.console import Console
 
-from moodtune.api import open_engine, vary_file
-from moodtune.cli.common import add_command, print_written
+from moodtune.api import vary_file
+from moodtune.cli.common import add_command, add_model_args, engine_from_args, print_written
 from moodtune.mood import Mood
 
 DESCRIPTION = (
@@ -20,7 +20,7 @@ DESCRIPTION = (
 def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
     p = add_command(sub, name, help_text, DESCRIPTION)
     p.add_argument("input", help="audio file (wav, mp3, ogg, flac)")
-    p.add_argument("--checkpoint", required=True, help="waveform run folder")
+    add_model_args(p, "waveform", " (a waveform model)")
     p.add_argument("--out", required=True, help="output WAV")
     p.add_argument("--amount", type=float, default=0.5, help="how far to move in latent space (default %(default)s)")
     p.add_argument("--mood", help="condition encoder and decoder on this mood (default: unknown)")
@@ -31,5 +31,5 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
 
 def run(args: argparse.Namespace, console: Console) -> int:
     mood = Mood.parse(args.mood) if args.mood else None
-    engine = open_engine(args.checkpoint)
+    engine = engine_from_args(args)
     return print_written(console, vary_file(engine, args.input, args.out, args.amount, args.seed, mood, args.style))

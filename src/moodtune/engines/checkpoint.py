@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from moodtune import __version__
 from moodtune.errors import MoodtuneError
 from moodtune.fsutil import atomic_path, write_json_atomic
-from moodtune.shipped import WEIGHTS_FROM, resolve_model, shipped_path
+from moodtune.shipped import WEIGHTS_FROM, resolve_model
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
@@ -75,26 +75,38 @@ def load_checkpoint(
     """``(state_dict, config)`` of a checkpoint; refuses a checkpoint of another engine when ``engine`` is given.
 
     Half-precision tensors (as shipped) come back as float32; weights the config takes from a shipped model
-    (:data:`~moodtune.shipped.WEIGHTS_FROM`) are filled in under their prefix.
+    (:data:`~moodtune.shipped.WEIGHTS_FROM`, a model in a sibling folder) are filled in under their prefix.
     """
     config = read_checkpoint_config(path)
     if engine is not None and config.get("engine") != engine:
         raise MoodtuneError(f"{path}: a {config.get('engine')!r} checkpoint, not a {engine!r} one")
-    state = load_file(str(resolve_checkpoint(path) / WEIGHTS_FILE))
+    folder = resolve_checkpoint(path)
+    state = load_file(str(folder / WEIGHTS_FILE))
     for prefix, name in config.get(WEIGHTS_FROM, {}).items():
-        state.update({prefix + k: v for k, v in load_checkpoint(shipped_path(name))[0].items()})
+        state.update({prefix + k: v for k, v in load_checkpoint(_sibling(folder, name))[0].items()})
     return {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}, config
+
+
+def _sibling(folder: Path, name: str) -> Path:
+    """The model ``name`` shipped beside the one in ``folder`` (shipped models live side by side)."""
+    sibling = folder.parent / name
+    if not (sibling / WEIGHTS_FILE).is_file():
+        raise MoodtuneError(
+            f"{folder}: takes weights from the model {name!r}, which is not beside it in {folder.parent}"
+        )
+    return sibling
 
 
 def save_shipped(
     run: str | os.PathLike[str], out_dir: str | os.PathLike[str], weights_from: dict[str, str] | None = None
 ) -> Path:
     """Copy the checkpoint ``run`` into ``out_dir`` with float tensors in float16, leaving out the weights under
-    each prefix of ``weights_from`` (``{"vae.": "spectrogram"}``: taken from that shipped model on loading)."""
+    each prefix of ``weights_from`` (``{"vae.": "spectrogram"}``: on loading, taken from the model in the sibling
+    folder of that name, which must already be there and hold the same weights)."""
     state, config = load_checkpoint(run)
     prefixes = tuple(weights_from or {})
     for prefix, name in (weights_from or {}).items():
-        theirs = {prefix + k: v for k, v in load_checkpoint(shipped_path(name))[0].items()}
+        theirs = {prefix + k: v for k, v in load_checkpoint(_sibling(Path(out_dir), name))[0].items()}
         ours = {k: v for k, v in state.items() if k.startswith(prefix)}
         same = theirs.keys() == ours.keys() and all(
             torch.allclose(v.float(), ours[k].float(), rtol=1e-2, atol=1e-3) for k, v in theirs.items()

@@ -27,6 +27,7 @@ def musicxml_to_svg(musicxml: str | os.PathLike[str], out: str | os.PathLike[str
     """Engrave MusicXML with verovio: page 1 to ``out``, later pages to ``out-2.svg``, ``out-3.svg`` ..."""
     import verovio
 
+    verovio.enableLog(verovio.LOG_ERROR)  # layout warnings ("insufficient space to draw mixed beam") are noise
     tk = verovio.toolkit()
     tk.setOptions({"pageWidth": 2100, "pageHeight": 2970, "scale": 40, "adjustPageHeight": True, "footer": "none"})
     if not tk.loadFile(str(musicxml)):

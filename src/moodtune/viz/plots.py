@@ -294,3 +294,41 @@ def frames_to_gif(frames: Sequence[Path], path: str | os.PathLike[str], ms_per_f
     with atomic_path(path) as tmp:
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=ms_per_frame, loop=0)
     return path
+
+
+def plot_mood_map(points: dict[str, tuple[np.ndarray, np.ndarray]], path: str | os.PathLike[str], title: str) -> Path:
+    """Asked ``[N, 2]`` (black) and measured ``[N, 2]`` (one colour per named group) valence/arousal on the
+    circumplex, each measured point joined to its asked one."""
+    fig, ax = plt.subplots(figsize=(5.6, 5.6))
+    _circumplex_axes(ax, title)
+    for (name, (asked, measured)), colour in zip(points.items(), plt.cm.tab10.colors, strict=False):
+        ax.scatter(measured[:, 0], measured[:, 1], s=22, color=colour, label=name, zorder=3)
+        for t, p in zip(asked, measured, strict=True):
+            ax.plot([t[0], p[0]], [t[1], p[1]], color=colour, lw=0.6, alpha=0.6)
+    asked_all = np.concatenate([a for a, _ in points.values()]) if points else np.zeros((0, 2))
+    ax.scatter(asked_all[:, 0], asked_all[:, 1], s=60, marker="x", color="black", label="asked", zorder=4)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_trajectories(
+    asked: tuple[np.ndarray, np.ndarray],
+    measured: dict[str, tuple[np.ndarray, np.ndarray]],
+    path: str | os.PathLike[str],
+    title: str,
+) -> Path:
+    """The asked curve ``(times [N], values [N, 2])`` dashed and each group's measured ``(times [M], [M, 2])``:
+    one panel for valence, one for arousal."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+    for i, (ax, dim) in enumerate(zip(axes, ("valence", "arousal"), strict=True)):
+        ax.plot(asked[0], asked[1][:, i], "--", color="black", lw=1.6, label="asked")
+        for (name, (t, v)), colour in zip(measured.items(), plt.cm.tab10.colors, strict=False):
+            ax.plot(t, v[:, i], color=colour, label=name)
+        ax.set_ylim(-1.05, 1.05)
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_xlabel("seconds")
+        ax.set_title(f"{title}: {dim}", fontsize=10)
+    axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return _save(fig, path)
