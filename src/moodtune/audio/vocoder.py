@@ -26,7 +26,7 @@ class GriffinLimVocoder:
         config: MelConfig | None = None,
         n_iter: int = 32,
         momentum: float = 0.99,
-        nnls_iter: int = 300,
+        nnls_iter: int = 100,
         seed: int = 0,
     ) -> None:
         self.config = config or MelConfig()
@@ -79,17 +79,17 @@ class GriffinLimVocoder:
         angles = torch.polar(torch.ones_like(mag), phase)
 
         def istft(spec: torch.Tensor) -> torch.Tensor:
-            return torch.istft(spec, c.n_fft, c.hop_length, window=window, center=True, length=length)
+            return overlap_add_istft(spec, window, c.hop_length, length)
 
         def stft(audio: torch.Tensor) -> torch.Tensor:
             return torch.stft(audio, c.n_fft, c.hop_length, window=window, center=True, return_complex=True)
 
+        beta = self.momentum / (1 + self.momentum)
         rebuilt = torch.zeros_like(angles)
         for _ in range(self.n_iter):
             previous = rebuilt
             rebuilt = stft(istft(mag * angles))
-            angles = rebuilt - (self.momentum / (1 + self.momentum)) * previous
-            angles = angles / (angles.abs() + 1e-16)
+            angles = unit_phase_(torch.sub(rebuilt, previous, alpha=beta))
         audio = istft(mag * angles)
         return audio.reshape(*shape[:-2], audio.shape[-1])
 
@@ -103,6 +103,43 @@ class GriffinLimVocoder:
     def __call__(self, scaled_logmel: torch.Tensor, length: int | None = None) -> torch.Tensor:
         """Scaled log-mel in [0, 1] ``[..., n_mels, F]`` -> audio ``[..., T]``."""
         return self.from_mel_power(self.logmel.scaled_db_to_power(scaled_logmel.float()), length)
+
+
+def unit_phase_(z: torch.Tensor) -> torch.Tensor:
+    """Scale complex ``z`` in place to modulus 1 (0 stays 0); ``z / |z|`` without the slow complex ``abs``."""
+    v = torch.view_as_real(z)
+    v.mul_(torch.addcmul(v[..., 0] * v[..., 0], v[..., 1], v[..., 1]).add_(1e-32).rsqrt_().unsqueeze(-1))
+    return z
+
+
+def overlap_add_istft(spec: torch.Tensor, window: torch.Tensor, hop: int, length: int | None = None) -> torch.Tensor:
+    """Inverse of ``torch.stft(center=True)``: ``spec [B, n_freq, F]`` -> ``[B, length]``, as ``torch.istft`` gives.
+
+    The frames' inverse FFTs are windowed and overlap-added by ``n_fft / hop`` shifted slice-adds, then divided
+    by the summed squared window; ``torch.istft`` does the same about three times slower on a CPU. When
+    ``hop`` does not divide ``n_fft`` it falls back to ``torch.istft``.
+    """
+    n_fft = window.shape[0]
+    if n_fft % hop:
+        return torch.istft(spec, n_fft, hop, window=window, center=True, length=length)
+    batch, _, n_frames = spec.shape
+    r = n_fft // hop
+    frames = torch.fft.irfft(spec, n=n_fft, dim=-2) * window[:, None]  # [B, n_fft, F]
+    blocks = frames.transpose(1, 2).reshape(batch, n_frames, r, hop)
+    out = spec.real.new_zeros(batch, n_frames + r - 1, hop)
+    envelope = spec.real.new_zeros(n_frames + r - 1, hop)
+    squared = (window * window).reshape(r, hop)
+    for k in range(r):
+        out[:, k : k + n_frames] += blocks[:, :, k]
+        envelope[k : k + n_frames] += squared[k]
+    envelope = envelope.reshape(-1)
+    audio = out.reshape(batch, -1) * torch.where(envelope > 1e-11, 1.0 / envelope, torch.zeros_like(envelope))
+    start = n_fft // 2
+    end = audio.shape[-1] - n_fft // 2 if length is None else start + length
+    audio = audio[:, start:end]
+    if length is not None and audio.shape[-1] < length:
+        audio = torch.nn.functional.pad(audio, (0, length - audio.shape[-1]))
+    return audio
 
 
 def spectral_convergence(reference: torch.Tensor, estimate: torch.Tensor) -> float:
