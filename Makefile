@@ -1,5 +1,5 @@
 # moodtune: two commands on a fresh Debian/Ubuntu machine with Python 3.11:
-#   make demo   # the main job on the built-in corpus
+#   make demo   # every shipped engine heard and measured on one page (runs/demo/index.html)
 #   make test   # ruff + pytest
 # Each installs what it needs (.venv, the package, libfluidsynth3) and skips what is already there.
 
