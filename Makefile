@@ -13,7 +13,7 @@ OUT ?= runs/demo
 .PHONY: demo test lint bench setup system-deps clean models
 
 demo: setup
-	$(PY) -m moodtune demo --out $(OUT)
+	$(PY) -m moodtune demo --out "$(OUT)"
 
 test: setup
 	$(VENV)/bin/ruff check src tests

@@ -11,7 +11,8 @@ model's card. A step whose output exists is skipped, so an interrupted run resum
    ``card.json`` beside it; ``index.json`` names the default engine (the best measured mood control), and
    ``docs/models.md`` is written from the cards.
 
-``--retrain NAME`` deletes that model's run (and its evaluation) first; say why in ``--reason``, which
+``--retrain NAME`` deletes that model's run (and its evaluation) first, and those of the models built on it
+(retraining the spectrogram VAE retrains the sequence and latent engines); say why in ``--reason``, which
 the card keeps. Usage: ``python scripts/make_models.py [--work runs/models] [--retrain spectrogram]``.
 """
 
@@ -55,6 +56,8 @@ TRAINING: dict[str, list[str]] = {
 }
 #: Engines that embed the shipped spectrogram VAE under a prefix, which the shipped copy leaves out.
 WEIGHTS_FROM = {"sequence": {"vae.": "spectrogram"}, "latent": {"codec.": "spectrogram"}}
+#: Models trained on another: retraining the key retrains these too (they must embed its new weights).
+DEPENDENTS = {"spectrogram": ("sequence", "latent")}
 SIZE_LIMIT_MB = 30
 ORDER = ("spectrogram", "symbolic", "sequence", "waveform", "latent")
 
@@ -183,7 +186,7 @@ def half_precision_check(run: Path, shipped: Path, mood: MoodModel) -> dict[str,
     return {"max_mood_reading_change": round(float(max(diffs)), 4)}
 
 
-def export_example(data: Path) -> dict[str, Any]:
+def export_example(data: Path, shipped: Path) -> dict[str, Any]:
     """The first held-out (test split) clip, as FLAC in the package: the demo continues and varies it."""
     from moodtune.audio.io import load_audio
     from moodtune.data.manifest import read_manifest
@@ -191,7 +194,7 @@ def export_example(data: Path) -> dict[str, Any]:
     clip = read_manifest(data).query("split == 'test'").iloc[0]
     sr = int(clip["sr"])
     audio, _ = load_audio(clip["path"], sr=sr, start_s=float(clip["start_s"]), end_s=float(clip["end_s"]))
-    dest = SHIPPED_DIR / "examples" / "heldout.flac"
+    dest = shipped / "examples" / "heldout.flac"
     dest.parent.mkdir(parents=True, exist_ok=True)
     sf.write(dest, audio, sr, format="FLAC")
     return {
@@ -204,7 +207,11 @@ def export_example(data: Path) -> dict[str, Any]:
 
 
 def package(work: Path, state: dict[str, Any], reasons: dict[str, str]) -> None:
-    """Copy every run into the package in float16, write the cards, the index and docs/models.md."""
+    """Copy every run into the package in float16, write the cards, the index and docs/models.md. Everything is
+    written into a staging folder first and swapped in at the end, so a failure leaves the old models whole."""
+    staging = SHIPPED_DIR.with_name("pretrained.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
     mood = MoodModel.from_checkpoint(work / MOOD_MODEL)
     data = work / "data"
     summary = read_summary(data)
@@ -219,9 +226,7 @@ def package(work: Path, state: dict[str, Any], reasons: dict[str, str]) -> None:
     old_cards = {p.parent.name: json.loads(p.read_text()) for p in SHIPPED_DIR.glob("*/card.json")}
     for name in (MOOD_MODEL, *ORDER):
         run = work / name
-        dest = SHIPPED_DIR / name
-        if dest.exists():
-            shutil.rmtree(dest)
+        dest = staging / name
         save_shipped(run, dest, WEIGHTS_FROM.get(name))
         config = read_checkpoint_config(run)
         card: dict[str, Any] = {
@@ -258,19 +263,25 @@ def package(work: Path, state: dict[str, Any], reasons: dict[str, str]) -> None:
             "metrics": (card["metrics"].get("generated") if name != MOOD_MODEL else card["metrics"]),
         }
         say(f"{name}: packaged into {dest} ({card['weights_mb']} MB)")
-    index["example"] = export_example(data)
+    index["example"] = export_example(data, staging)
     engines = [n for n in ORDER if index["models"][n]["metrics"]]
     index["default"] = max(
         engines,
         key=lambda n: (index["models"][n]["metrics"]["quadrant_accuracy"], index["models"][n]["metrics"]["arousal_r"]),
     )
-    write_json_atomic(SHIPPED_DIR / INDEX_FILE, index)
+    write_json_atomic(staging / INDEX_FILE, index)
+    total = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file()) / 1e6
+    if total > SIZE_LIMIT_MB:
+        raise SystemExit(f"the shipped models would take {total:.1f} MB, over the {SIZE_LIMIT_MB} MB limit")
+    old = SHIPPED_DIR.with_name("pretrained.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if SHIPPED_DIR.exists():
+        SHIPPED_DIR.rename(old)
+    staging.rename(SHIPPED_DIR)
+    shutil.rmtree(old, ignore_errors=True)
     from moodtune.cards import write_models_doc
 
     write_models_doc(SHIPPED_DIR, ROOT / "docs" / "models.md")
-    total = sum(f.stat().st_size for f in SHIPPED_DIR.rglob("*") if f.is_file()) / 1e6
-    if total > SIZE_LIMIT_MB:
-        raise SystemExit(f"the shipped models take {total:.1f} MB, over the {SIZE_LIMIT_MB} MB limit")
     say(f"shipped models: {total:.1f} MB in {SHIPPED_DIR}; default engine {index['default']}; docs/models.md written")
 
 
@@ -284,7 +295,8 @@ def main() -> int:
     state_file = work / "make-models.json"
     state = json.loads(state_file.read_text()) if state_file.is_file() else {}
     state.setdefault("machine", machine())
-    for name in args.retrain:
+    retrain = list(dict.fromkeys(n for name in args.retrain for n in (name, *DEPENDENTS.get(name, ()))))
+    for name in retrain:
         if name not in (MOOD_MODEL, *ORDER):
             p.error(f"--retrain {name}: choose one of {', '.join((MOOD_MODEL, *ORDER))}")
         if not args.reason:
@@ -299,7 +311,7 @@ def main() -> int:
     for name in ORDER:
         evaluate_step(work, name, state)
         write_json_atomic(state_file, state)
-    package(work, state, dict.fromkeys(args.retrain, args.reason))
+    package(work, state, dict.fromkeys(retrain, args.reason))
     return 0
 
 

@@ -119,3 +119,16 @@ def test_demo_writes_a_page_with_a_player_for_every_clip(tmp_path):
         assert not src.startswith(("/", "http")) and (tmp_path / "demo" / src).is_file()
     assert all(-1.5 < v < 1.5 and -1.5 < a < 1.5 for v, a in (c.measured for c in report.clips))
     assert set(report.curves) == set(ENGINES)  # every engine's sad -> happy piece measured over time
+
+
+def test_demo_training_options_need_train(tmp_path, capsys):
+    code = main(["demo", "--out", str(tmp_path / "d"), "--spectrogram-minutes", "5"])
+    assert code == 2 and "--spectrogram-minutes" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
+
+
+def test_mood_model_is_not_an_engine(tmp_path, capsys):
+    assert main(["generate", "--engine", "mood", "--mood", "calm", "--out", str(tmp_path / "x.wav")]) == 2
+    assert "analyze" in capsys.readouterr().err
+    with pytest.raises(MoodtuneError, match="mood model"):
+        moodtune.load("mood")

@@ -226,9 +226,22 @@ def open_engine(
     """The run folder ``checkpoint`` if given, else the shipped model ``engine`` (None: the default engine)."""
     if checkpoint is not None and engine is not None:
         raise MoodtuneError("give --checkpoint or --engine, not both")
-    if engine is not None and (engine not in shipped_names() or engine == MOOD_MODEL):
-        raise MoodtuneError(f"no shipped {engine!r} model; shipped: {', '.join(shipped_names()) or 'none'}")
-    return load(checkpoint if checkpoint is not None else engine, device)
+    if checkpoint is not None:
+        return load_engine(checkpoint, device)
+    if engine is None:
+        return load(None, device)
+    engines = [n for n in shipped_names() if n != MOOD_MODEL]
+    if engine == MOOD_MODEL:
+        raise MoodtuneError(
+            f"'{MOOD_MODEL}' is the shipped mood model (the judge), read with 'moodtune analyze'; "
+            f"shipped engines: {', '.join(engines)}"
+        )
+    if engine not in engines:
+        available = ", ".join(engines) if engines else "none are installed (run 'make models' in a source checkout)"
+        raise MoodtuneError(
+            f"no shipped {engine!r} engine; shipped engines: {available}; or give --checkpoint RUN (a trained run)"
+        )
+    return load_engine(shipped_path(engine), device)
 
 
 def load_mood_model(path: str | os.PathLike[str] | None = None) -> MoodModel:

@@ -109,7 +109,8 @@ def write_models_doc(shipped: str | os.PathLike[str], out: str | os.PathLike[str
         "(`scripts/make_models.py`) on the built-in corpus. `moodtune models` lists them; "
         "`moodtune generate --engine NAME` or `moodtune.load(NAME)` uses one. The mood-control numbers are "
         "`moodtune evaluate --n 64` (samples of 8 s asked for happy, angry, sad and calm in turn), read by the "
-        "shipped mood model, beside real held-out clips and noise shaped like music.",
+        "mood model `make models` trains (the shipped mood model is its float16 copy), beside real held-out "
+        "clips and a trivial baseline.",
         "",
         f"**Default engine: {index['default']}**, the best measured quadrant accuracy.",
         "",

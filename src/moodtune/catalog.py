@@ -66,9 +66,12 @@ def _reports(root: Path) -> dict[Path, dict[str, float]]:
         try:
             data = json.loads(report.read_text())
             row = data["rows"][0]
-            checkpoint = Path(data["checkpoint"]).resolve()
+            named = Path(data["checkpoint"])
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             continue
+        # a relative checkpoint is relative to where evaluate ran: the current folder, or above the report
+        candidates = [named, *(parent / named for parent in report.parents)] if not named.is_absolute() else [named]
+        checkpoint = next((c for c in candidates if (c / WEIGHTS_FILE).is_file()), named).resolve()
         mtime = report.stat().st_mtime
         if checkpoint not in found or found[checkpoint][0] < mtime:
             found[checkpoint] = (mtime, {k: row[k] for k in CONTROL_KEYS if k in row})

@@ -25,6 +25,7 @@ from moodtune.api import continue_file, generate_to_file, load, load_mood_model,
 from moodtune.audio.io import load_audio
 from moodtune.engines.base import Engine, Request
 from moodtune.engines.symbolic import SymbolicOptions
+from moodtune.errors import MoodtuneError
 from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory, quadrant_name
 from moodtune.shipped import MOOD_MODEL, SHIPPED_DIR, shipped_index
 from moodtune.viz.page import write_showcase_page
@@ -103,6 +104,10 @@ def run_showcase(
     started = time.time()
     index = shipped_index(models)
     engines = [n for n in index["models"] if n != MOOD_MODEL]
+    if not engines or MOOD_MODEL not in index["models"]:
+        raise MoodtuneError(
+            f"no shipped models in {models}: run 'make models' in a source checkout, or 'moodtune demo --train'"
+        )
     report = ShowcaseReport(out, str(index.get("default")), example=dict(index.get("example") or {}))
     report.metrics = {n: index["models"][n].get("metrics") or {} for n in engines}
     mood_model = load_mood_model(models / MOOD_MODEL)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from moodtune.audio.features import LogMel, MelConfig
@@ -56,3 +57,28 @@ def test_crossfade_weights_sum_to_one_and_lengths():
     ramp = torch.stack([torch.zeros(3, 20), torch.ones(3, 20)])
     mid = crossfade_slices(ramp, overlap=4)[0, 16:20]
     assert torch.all(mid[1:] > mid[:-1])  # a smooth ramp, no step
+
+
+@pytest.mark.parametrize("length", [None, 3000, 4000])
+@pytest.mark.parametrize("hop", [512, 300])
+def test_overlap_add_istft_matches_torch_istft(length, hop):
+    from moodtune.audio.vocoder import overlap_add_istft
+
+    window = torch.hann_window(2048)
+    spec = torch.stft(torch.randn(2, 4000), 2048, hop, window=window, center=True, return_complex=True)
+    expected = torch.istft(spec, 2048, hop, window=window, center=True, length=length)
+    got = overlap_add_istft(spec, window, hop, length)
+    assert got.shape == expected.shape
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert torch.allclose(overlap_add_istft(spec[0], window, hop, length), expected[0], atol=1e-5)  # unbatched
+
+
+def test_unit_phase_keeps_the_angle_and_zero():
+    from moodtune.audio.vocoder import unit_phase_
+
+    z = torch.tensor([3 + 4j, -2j, 0j], dtype=torch.complex64)
+    angles = torch.angle(z.clone())
+    out = unit_phase_(z)
+    assert out is z  # in place
+    assert torch.allclose(out[:2].abs(), torch.ones(2)) and out[2] == 0
+    assert torch.allclose(torch.angle(out[:2]), angles[:2])

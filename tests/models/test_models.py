@@ -44,3 +44,18 @@ def test_condition_changes_decoding():
 def test_indivisible_size_is_rejected():
     with pytest.raises(ValueError, match="divisible"):
         SpectrogramVAE(SpectrogramVAEConfig.preset("small", n_mels=100))
+
+
+def test_time_smoothing_removes_the_frame_ripple_and_keeps_slow_envelopes():
+    from moodtune.models.spectrogram_vae import TimeSmoothing
+
+    smooth = TimeSmoothing()
+    frames = torch.arange(64, dtype=torch.float32)
+    ripple = 0.5 + 0.1 * torch.cos(torch.pi * frames)  # alternates every frame
+    envelope = 0.5 + 0.3 * torch.sin(2 * torch.pi * frames / 32)  # a note-scale change
+    x = torch.stack([ripple, envelope]).view(2, 1, 1, 64).expand(2, 1, 3, 64)
+    y = smooth(x)
+    assert y.shape == x.shape
+    assert torch.allclose(y[0, 0, :, 1:-1], torch.full((3, 62), 0.5), atol=1e-6)  # ripple gone
+    assert (y[1, ..., 1:-1] - x[1, ..., 1:-1]).abs().max() < 0.01  # envelope kept
+    assert "kernel" not in smooth.state_dict()  # not saved: runs saved before load unchanged

@@ -113,7 +113,8 @@ def unit_phase_(z: torch.Tensor) -> torch.Tensor:
 
 
 def overlap_add_istft(spec: torch.Tensor, window: torch.Tensor, hop: int, length: int | None = None) -> torch.Tensor:
-    """Inverse of ``torch.stft(center=True)``: ``spec [B, n_freq, F]`` -> ``[B, length]``, as ``torch.istft`` gives.
+    """Inverse of ``torch.stft(center=True)``: ``spec [B, n_freq, F]`` (or ``[n_freq, F]``) -> ``[B, length]`` (or
+    ``[length]``), as ``torch.istft`` gives.
 
     The frames' inverse FFTs are windowed and overlap-added by ``n_fft / hop`` shifted slice-adds, then divided
     by the summed squared window; ``torch.istft`` does the same about three times slower on a CPU. When
@@ -122,6 +123,8 @@ def overlap_add_istft(spec: torch.Tensor, window: torch.Tensor, hop: int, length
     n_fft = window.shape[0]
     if n_fft % hop:
         return torch.istft(spec, n_fft, hop, window=window, center=True, length=length)
+    if spec.dim() == 2:
+        return overlap_add_istft(spec[None], window, hop, length)[0]
     batch, _, n_frames = spec.shape
     r = n_fft // hop
     frames = torch.fft.irfft(spec, n=n_fft, dim=-2) * window[:, None]  # [B, n_fft, F]

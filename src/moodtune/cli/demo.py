@@ -10,6 +10,7 @@ from rich.table import Table
 
 from moodtune.cli.common import add_command, positive_int
 from moodtune.demo import run_demo
+from moodtune.errors import MoodtuneError
 from moodtune.showcase import run_showcase
 
 DESCRIPTION = (
@@ -19,7 +20,7 @@ DESCRIPTION = (
     "(it opens from disk). With --train: build the built-in corpus, train every engine and the mood model for a "
     "few minutes each (about 15 minutes) and measure what they make."
 )
-#: Training budgets (minutes) of ``--train``, as in moodtune.demo.DEMO_OVERRIDES.
+#: Engines whose training budget ``--train`` takes (defaults: moodtune.demo.DEMO_OVERRIDES).
 TRAIN_ENGINES = ("spectrogram", "symbolic", "sequence", "waveform", "latent")
 
 
@@ -39,6 +40,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
 def run(args: argparse.Namespace, console: Console) -> int:
     if args.train:
         return _train_demo(args, console)
+    given = [f"--{k.replace('_', '-')}" for k in ("limit", "workers", *(f"{e}_minutes" for e in TRAIN_ENGINES))]
+    misplaced = [flag for flag in given if getattr(args, flag[2:].replace("-", "_")) is not None]
+    if misplaced:
+        raise MoodtuneError(
+            f"{', '.join(misplaced)}: only with --train (the demo of the shipped models trains nothing)"
+        )
     report = run_showcase(Path(args.out), seconds=args.seconds or 10.0, say=lambda line: console.print(line))
     table = Table(title="nearest mood the shipped mood model hears (green: in the asked quadrant)")
     table.add_column("engine")

@@ -157,6 +157,11 @@ class Varies(Protocol):
 def load_engine(path: str | os.PathLike[str], device: str = "cpu") -> Engine:
     """Open any checkpoint with the engine its config names (looked up in the registry)."""
     name = read_checkpoint_config(path).get("engine")
+    if name == "mood":
+        raise MoodtuneError(
+            f"{path}: a mood model (the judge), not an engine; read audio with it by "
+            "'moodtune analyze --model' or moodtune.api.load_mood_model"
+        )
     try:
         engine_class = resolve(family(str(name)).engine)
     except MoodtuneError as exc:

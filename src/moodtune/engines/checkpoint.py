@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from moodtune import __version__
 from moodtune.errors import MoodtuneError
 from moodtune.fsutil import atomic_path, write_json_atomic
-from moodtune.shipped import WEIGHTS_FROM, resolve_model
+from moodtune.shipped import WEIGHTS_FROM, resolve_model, shipped_names
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
@@ -45,7 +45,8 @@ def resolve_checkpoint(path: str | os.PathLike[str]) -> Path:
     if p.is_file() and p.name in (CONFIG_FILE, WEIGHTS_FILE):
         p = p.parent
     if not p.exists():
-        raise MoodtuneError(f"checkpoint not found: {p}")
+        shipped = ", ".join(shipped_names()) or "none installed"
+        raise MoodtuneError(f"checkpoint not found: {p} (neither a run folder nor a shipped model; shipped: {shipped})")
     if not (p / CONFIG_FILE).is_file() or not (p / WEIGHTS_FILE).is_file():
         raise MoodtuneError(
             f"{p}: not a moodtune checkpoint (expected {CONFIG_FILE} and {WEIGHTS_FILE}); was training finished?"

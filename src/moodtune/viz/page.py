@@ -7,6 +7,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from moodtune.fsutil import atomic_path
 
@@ -26,7 +27,7 @@ th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: ta
 
 
 def _rel(path: str | os.PathLike[str], root: Path) -> str:
-    return escape(os.path.relpath(Path(path).resolve(), root.resolve()).replace(os.sep, "/"))
+    return escape(quote(os.path.relpath(Path(path).resolve(), root.resolve()).replace(os.sep, "/")))
 
 
 def _num(x: Any, fmt: str = "{:.2f}") -> str:
