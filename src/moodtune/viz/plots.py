@@ -6,14 +6,27 @@ import csv
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from moodtune.fsutil import atomic_path
+
+
+class _Pyplot:
+    """``matplotlib.pyplot`` with the Agg backend, imported on first use: a command that plots nothing (such
+    as ``moodtune generate`` without ``--plot``) does not pay for it."""
+
+    def __getattr__(self, name: str) -> Any:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as pyplot
+
+        return getattr(pyplot, name)
+
+
+plt = _Pyplot()
 
 
 def _save(fig: plt.Figure, path: str | os.PathLike[str]) -> Path:
