@@ -39,6 +39,12 @@ class SpectrogramTrainConfig(VAETrainConfig):
     latent_dim: int = option(100, help="size of the latent space", positive=True)
     beta: float = option(0.01, help="KL weight after the warm-up", minimum=0.0)
     kl_warmup_steps: int = option(300, help="optimiser steps over which the KL weight ramps up from 0", minimum=0)
+    prior_bandwidth: float = option(
+        0.05,
+        help="width (in valence/arousal) of the mood kernel over training passages that generation samples from; "
+        "narrower: the asked mood is clearer, wider: more passages to draw on",
+        positive=True,
+    )
 
 
 def mel_config_of(data_dir: str | Path) -> MelConfig:
@@ -73,7 +79,9 @@ class SpectrogramRecipe(Recipe[SpectrogramTrainConfig]):
     def finish(self, cfg: SpectrogramTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
         ctx = setup.context
         top_db = ctx["mel"].top_db
-        prior, level = fit_prior_and_level(model, setup.train, lambda x: _power_db(x, top_db))
+        prior, level = fit_prior_and_level(
+            model, setup.train, lambda x: _power_db(x, top_db), bandwidth=cfg.prior_bandwidth
+        )
         engine = SpectrogramEngine(model, ctx["mel"], ctx["styles"], prior=prior, level=level)
         metrics = heldout_reconstruction(engine, ctx["manifest"], ctx["styles"], out / "plots" / "reconstruction.png")
         metrics.update(latent_map(engine, cfg.data, heldout_rows(ctx["manifest"]), out / "plots" / "latent_map.png"))

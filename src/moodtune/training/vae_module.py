@@ -164,9 +164,14 @@ def fit_level_correction(
 
 
 def fit_prior_and_level(
-    model: nn.Module, dataset: Dataset, power_db: Callable[[torch.Tensor], torch.Tensor], batch_size: int = 64
+    model: nn.Module,
+    dataset: Dataset,
+    power_db: Callable[[torch.Tensor], torch.Tensor],
+    batch_size: int = 64,
+    bandwidth: float = 0.2,
 ) -> tuple[ExemplarPrior, LevelCorrection]:
-    """What an engine samples with: the mood prior and the level correction, from one pass of posteriors."""
+    """What an engine samples with: the mood prior (kernel ``bandwidth``) and the level correction, from one pass
+    of posteriors."""
     means, logvars, moods = training_posteriors(model, dataset, batch_size)
     level = fit_level_correction(model, dataset, means, power_db, batch_size)
-    return ExemplarPrior.fit(means, logvars, moods), level
+    return ExemplarPrior.fit(means, logvars, moods, bandwidth), level
