@@ -227,31 +227,34 @@ def package(work: Path, state: dict[str, Any], reasons: dict[str, str]) -> None:
     for name in (MOOD_MODEL, *ORDER):
         run = work / name
         dest = staging / name
+
+        def recorded(key: str, name: str = name) -> Any:
+            """What this run recorded (``state``), else what the card shipped before said."""
+            return state.get(name, {}).get(key) or old_cards.get(name, {}).get(key)
+
         save_shipped(run, dest, WEIGHTS_FROM.get(name))
         config = read_checkpoint_config(run)
         card: dict[str, Any] = {
             "name": name,
             "engine": config["engine"],
             "summary": FAMILIES[name].summary if name in FAMILIES else "valence/arousal regressor (the judge)",
-            "command": state.get(name, {}).get("command") or old_cards.get(name, {}).get("command"),
+            "command": recorded("command"),
             "config": config.get("train", {}),
             "data": data_card,
             "results": config.get("results", {}),
-            "trained": state.get(name, {}).get("trained") or old_cards.get(name, {}).get("trained"),
-            "commit": state.get(name, {}).get("commit") or old_cards.get(name, {}).get("commit"),
+            "trained": recorded("trained"),
+            "commit": recorded("commit"),
             "machine": state.get("machine"),
             "weights_mb": round(sum(f.stat().st_size for f in dest.iterdir()) / 1e6, 2),
             "weights_sha256": hashlib.sha256((dest / WEIGHTS_FILE).read_bytes()).hexdigest(),
             "limits": f"{LIMITS_ALL} {LIMITS.get(name, '')}".strip(),
-            "reason": reasons.get(name) or old_cards.get(name, {}).get("reason") or "first release",
+            "reason": reasons.get(name) or recorded("reason") or "first release",
         }
         if name in WEIGHTS_FROM:
             card["weights_from"] = WEIGHTS_FROM[name]
         if name != MOOD_MODEL:
             report = json.loads((work / f"eval-{name}" / "report.json").read_text())
-            card["evaluate_command"] = state.get(name, {}).get("evaluate_command") or old_cards.get(name, {}).get(
-                "evaluate_command"
-            )
+            card["evaluate_command"] = recorded("evaluate_command")
             card["metrics"] = metrics_of(report)
             card["float16"] = half_precision_check(run, dest, mood)
         else:

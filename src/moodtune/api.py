@@ -26,7 +26,7 @@ from moodtune.evaluation.mood_model import MoodModel
 from moodtune.fsutil import atomic_path
 from moodtune.midi.engrave import midi_to_musicxml, musicxml_to_svg
 from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory
-from moodtune.shipped import MOOD_MODEL, default_engine, shipped_names, shipped_path
+from moodtune.shipped import MOOD_MODEL, default_engine, shipped_engines, shipped_path
 from moodtune.viz.plots import plot_piano_roll, plot_reconstruction, plot_spectrogram, plot_waveforms
 
 
@@ -230,7 +230,7 @@ def open_engine(
         return load_engine(checkpoint, device)
     if engine is None:
         return load(None, device)
-    engines = [n for n in shipped_names() if n != MOOD_MODEL]
+    engines = shipped_engines()
     if engine == MOOD_MODEL:
         raise MoodtuneError(
             f"'{MOOD_MODEL}' is the shipped mood model (the judge), read with 'moodtune analyze'; "

@@ -47,6 +47,11 @@ def shipped_names(folder: Path = SHIPPED_DIR) -> list[str]:
     return list(shipped_index(folder)["models"])
 
 
+def shipped_engines(folder: Path = SHIPPED_DIR) -> list[str]:
+    """Names of the shipped engines (every shipped model but the mood model)."""
+    return [n for n in shipped_names(folder) if n != MOOD_MODEL]
+
+
 def shipped_path(name: str, folder: Path = SHIPPED_DIR) -> Path:
     """The checkpoint folder of the shipped model ``name``; MoodtuneError names the shipped ones."""
     names = shipped_names(folder)

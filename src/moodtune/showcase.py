@@ -26,8 +26,9 @@ from moodtune.audio.io import load_audio
 from moodtune.engines.base import Engine, Request
 from moodtune.engines.symbolic import SymbolicOptions
 from moodtune.errors import MoodtuneError
+from moodtune.evaluation.mood_model import MoodModel
 from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory, quadrant_name
-from moodtune.shipped import MOOD_MODEL, SHIPPED_DIR, shipped_index
+from moodtune.shipped import MOOD_MODEL, SHIPPED_DIR, shipped_engines, shipped_index
 from moodtune.viz.page import write_showcase_page
 from moodtune.viz.plots import plot_mood_map, plot_trajectories
 
@@ -84,10 +85,20 @@ class ShowcaseReport:
         return tuple(float(np.corrcoef(asked[:, i], measured[:, i])[0, 1]) for i in range(2))  # type: ignore[return-value]
 
 
-def _measure(mood_model: Any, wav: str) -> tuple[float, float]:
-    audio, sr = load_audio(wav, sr=mood_model.sr)
+def _timed_clip(
+    mood_model: MoodModel,
+    engine: str,
+    label: str,
+    asked: tuple[float, float] | None,
+    make: Callable[[], dict[str, Any]],
+) -> tuple[Clip, np.ndarray]:
+    """Run ``make`` (which writes the files and returns them), read its WAV once and measure it; returns the clip
+    and the audio ``[T]`` at the mood model's rate."""
+    started = time.time()
+    files = make()
+    audio, sr = load_audio(files["wav"], sr=mood_model.sr)
     v, a = (float(x) for x in mood_model.predict(audio, sr))
-    return v, a
+    return Clip(engine, label, files, asked, (v, a), time.time() - started), audio
 
 
 def _generate(engine: Engine, request: Request, out: Path) -> dict[str, Any]:
@@ -97,13 +108,45 @@ def _generate(engine: Engine, request: Request, out: Path) -> dict[str, Any]:
     return generate_to_file(engine, request, out, plot=True)
 
 
+def _show_engine(
+    report: ShowcaseReport,
+    mood_model: MoodModel,
+    name: str,
+    engine: Engine,
+    seconds: float,
+    trajectory: Trajectory,
+    example: Path | None,
+) -> None:
+    """One engine's clips into ``report``: the four quadrant moods, the trajectory piece (with its measured
+    curve) and, for the sequence and waveform engines, a continuation or a variation of ``example``."""
+    folder = report.out / name
+
+    def clip(label: str, asked: tuple[float, float] | None, make: Callable[[], dict[str, Any]]) -> np.ndarray:
+        made, audio = _timed_clip(mood_model, name, label, asked, make)
+        report.clips.append(made)
+        return audio
+
+    for mood in QUADRANT_MOODS:
+        request = Request(mood=Mood.named(mood), seconds=seconds, seed=0)
+        point = (Mood.named(mood).valence, Mood.named(mood).arousal)
+        clip(mood, point, lambda r=request, m=mood: _generate(engine, r, folder / f"{m}.wav"))
+    piece = Request(trajectory=trajectory, seconds=30.0, seed=0)
+    audio = clip(TRAJECTORY, None, lambda: _generate(engine, piece, folder / "sad_to_happy.wav"))
+    report.curves[name] = mood_model.curve(audio, mood_model.sr)
+    if example is not None and name == "sequence":
+        happy = Request(mood=Mood.named("happy"), seconds=30.0)
+        clip("continuation (happy)", None, lambda: continue_file(engine, example, happy, folder / "continuation.wav"))
+    if example is not None and name == "waveform":
+        clip("vary (amount 0.5)", None, lambda: vary_file(engine, example, folder / "vary.wav", amount=0.5))
+
+
 def run_showcase(
     out: Path, seconds: float = 10.0, say: Callable[[str], None] = print, models: Path = SHIPPED_DIR
 ) -> ShowcaseReport:
     """Generate, measure and lay out every shipped engine's music into ``out``; returns what it made."""
     started = time.time()
     index = shipped_index(models)
-    engines = [n for n in index["models"] if n != MOOD_MODEL]
+    engines = shipped_engines(models)
     if not engines or MOOD_MODEL not in index["models"]:
         raise MoodtuneError(
             f"no shipped models in {models}: run 'make models' in a source checkout, or 'moodtune demo --train'"
@@ -115,41 +158,7 @@ def run_showcase(
     example = models / report.example["file"] if report.example else None
     for i, name in enumerate(engines, start=1):
         say(f"[{i}/{len(engines)}] {name}: {index['models'][name].get('summary', '')}")
-        engine = load(models / name)
-        folder = out / name
-        for mood in QUADRANT_MOODS:
-            t = time.time()
-            files = _generate(engine, Request(mood=Mood.named(mood), seconds=seconds, seed=0), folder / f"{mood}.wav")
-            asked = Mood.named(mood)
-            report.clips.append(
-                Clip(
-                    name,
-                    mood,
-                    files,
-                    (asked.valence, asked.arousal),
-                    _measure(mood_model, files["wav"]),
-                    time.time() - t,
-                )
-            )
-        t = time.time()
-        files = _generate(engine, Request(trajectory=trajectory, seconds=30.0, seed=0), folder / "sad_to_happy.wav")
-        audio, sr = load_audio(files["wav"], sr=mood_model.sr)
-        report.curves[name] = mood_model.curve(audio, sr)
-        report.clips.append(Clip(name, TRAJECTORY, files, None, _measure(mood_model, files["wav"]), time.time() - t))
-        if example is not None and name == "sequence":
-            t = time.time()
-            files = continue_file(
-                engine, example, Request(mood=Mood.named("happy"), seconds=30.0), folder / "continuation.wav"
-            )
-            report.clips.append(
-                Clip(name, "continuation (happy)", files, None, _measure(mood_model, files["wav"]), time.time() - t)
-            )
-        if example is not None and name == "waveform":
-            t = time.time()
-            files = vary_file(engine, example, folder / "vary.wav", amount=0.5)
-            report.clips.append(
-                Clip(name, "vary (amount 0.5)", files, None, _measure(mood_model, files["wav"]), time.time() - t)
-            )
+        _show_engine(report, mood_model, name, load(models / name), seconds, trajectory, example)
     times = np.linspace(0.0, 30.0, 61)
     report.asked_curve = (times, trajectory.at(times))
     say("plots and page")

@@ -78,8 +78,10 @@ class GriffinLimVocoder:
         phase = torch.rand(mag.shape, generator=gen).to(mag.device) * (2 * torch.pi)
         angles = torch.polar(torch.ones_like(mag), phase)
 
+        inverse_envelope = istft_inverse_envelope(window, c.hop_length, mag.shape[-1])
+
         def istft(spec: torch.Tensor) -> torch.Tensor:
-            return overlap_add_istft(spec, window, c.hop_length, length)
+            return overlap_add_istft(spec, window, c.hop_length, length, inverse_envelope)
 
         def stft(audio: torch.Tensor) -> torch.Tensor:
             return torch.stft(audio, c.n_fft, c.hop_length, window=window, center=True, return_complex=True)
@@ -112,31 +114,48 @@ def unit_phase_(z: torch.Tensor) -> torch.Tensor:
     return z
 
 
-def overlap_add_istft(spec: torch.Tensor, window: torch.Tensor, hop: int, length: int | None = None) -> torch.Tensor:
+def istft_inverse_envelope(window: torch.Tensor, hop: int, n_frames: int) -> torch.Tensor:
+    """``1 / sum of the squared window`` over the overlap-added signal of ``n_frames`` frames (0 where nothing
+    overlaps): ``[(n_frames - 1) * hop + n_fft]``. Requires ``hop`` to divide ``n_fft``."""
+    r = window.shape[0] // hop
+    envelope = window.new_zeros(n_frames + r - 1, hop)
+    squared = (window * window).reshape(r, hop)
+    for k in range(r):
+        envelope[k : k + n_frames] += squared[k]
+    envelope = envelope.reshape(-1)
+    return torch.where(envelope > 1e-11, 1.0 / envelope, torch.zeros_like(envelope))
+
+
+def overlap_add_istft(
+    spec: torch.Tensor,
+    window: torch.Tensor,
+    hop: int,
+    length: int | None = None,
+    inverse_envelope: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Inverse of ``torch.stft(center=True)``: ``spec [B, n_freq, F]`` (or ``[n_freq, F]``) -> ``[B, length]`` (or
     ``[length]``), as ``torch.istft`` gives.
 
     The frames' inverse FFTs are windowed and overlap-added by ``n_fft / hop`` shifted slice-adds, then divided
-    by the summed squared window; ``torch.istft`` does the same about three times slower on a CPU. When
-    ``hop`` does not divide ``n_fft`` it falls back to ``torch.istft``.
+    by the summed squared window (``inverse_envelope`` from :func:`istft_inverse_envelope`, computed here when
+    not given); ``torch.istft`` does the same about three times slower on a CPU. When ``hop`` does not divide
+    ``n_fft`` it falls back to ``torch.istft``.
     """
     n_fft = window.shape[0]
     if n_fft % hop:
         return torch.istft(spec, n_fft, hop, window=window, center=True, length=length)
     if spec.dim() == 2:
-        return overlap_add_istft(spec[None], window, hop, length)[0]
+        return overlap_add_istft(spec[None], window, hop, length, inverse_envelope)[0]
     batch, _, n_frames = spec.shape
     r = n_fft // hop
     frames = torch.fft.irfft(spec, n=n_fft, dim=-2) * window[:, None]  # [B, n_fft, F]
     blocks = frames.transpose(1, 2).reshape(batch, n_frames, r, hop)
     out = spec.real.new_zeros(batch, n_frames + r - 1, hop)
-    envelope = spec.real.new_zeros(n_frames + r - 1, hop)
-    squared = (window * window).reshape(r, hop)
     for k in range(r):
         out[:, k : k + n_frames] += blocks[:, :, k]
-        envelope[k : k + n_frames] += squared[k]
-    envelope = envelope.reshape(-1)
-    audio = out.reshape(batch, -1) * torch.where(envelope > 1e-11, 1.0 / envelope, torch.zeros_like(envelope))
+    if inverse_envelope is None:
+        inverse_envelope = istft_inverse_envelope(window, hop, n_frames)
+    audio = out.reshape(batch, -1) * inverse_envelope
     start = n_fft // 2
     end = audio.shape[-1] - n_fft // 2 if length is None else start + length
     audio = audio[:, start:end]

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from moodtune.api import make_request, open_engine, symbolic_options
 from moodtune.engines.base import Engine, Request
-from moodtune.shipped import shipped_index
+from moodtune.shipped import shipped_engines, shipped_index
 from moodtune.training.config import option_flag
 
 
@@ -56,9 +56,8 @@ def add_mood_args(p: argparse.ArgumentParser) -> None:
 
 def add_model_args(p: argparse.ArgumentParser, engine: str | None = None, what: str = "") -> None:
     """``--checkpoint RUN`` or ``--engine NAME`` (a shipped model; default ``engine``, else the best measured)."""
-    index = shipped_index()
-    engines = [n for n, m in index["models"].items() if n != "mood"]
-    default = engine or index.get("default")
+    engines = shipped_engines()
+    default = engine or shipped_index().get("default")
     g = p.add_argument_group("model (default: a shipped model)")
     g.add_argument("--checkpoint", help=f"run folder written by 'moodtune train'{what}")
     g.add_argument(

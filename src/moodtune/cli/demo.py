@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from moodtune.cli.common import add_command, positive_int
-from moodtune.demo import run_demo
 from moodtune.errors import MoodtuneError
+from moodtune.registry import resolve
 from moodtune.showcase import run_showcase
 
 DESCRIPTION = (
@@ -21,6 +21,8 @@ DESCRIPTION = (
     "few minutes each (about 15 minutes) and measure what they make."
 )
 #: Engines whose training budget ``--train`` takes (defaults: moodtune.demo.DEMO_OVERRIDES).
+#: The training demo is imported only with ``--train``: it loads Lightning, seconds the shipped demo need not pay.
+TRAIN_DEMO = "moodtune.demo:run_demo"
 TRAIN_ENGINES = ("spectrogram", "symbolic", "sequence", "waveform", "latent")
 
 
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 def _train_demo(args: argparse.Namespace, console: Console) -> int:
     err = Console(stderr=True)
     minutes = {e: m for e in TRAIN_ENGINES if (m := getattr(args, f"{e}_minutes")) is not None}
-    report = run_demo(
+    report = resolve(TRAIN_DEMO)(
         Path(args.out),
         limit=args.limit,
         workers=args.workers,

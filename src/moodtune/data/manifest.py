@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import os
@@ -119,8 +120,6 @@ def write_summary(summary: dict[str, Any], out_dir: str | os.PathLike[str]) -> P
 def data_fingerprint(data_dir: str | os.PathLike[str]) -> str:
     """A short hash of what a prepared folder holds: every clip's id, audio fingerprint, labels, style and split
     (two folders with the same fingerprint train the same models)."""
-    import hashlib
-
     df = read_manifest(data_dir).sort_values("clip_id")
     cols = ["clip_id", "fingerprint", "valence", "arousal", "style", "split"]
     text = df[cols].round({"valence": 6, "arousal": 6}).to_csv(index=False)
