@@ -1,7 +1,9 @@
 # moodtune: two commands on a fresh Debian/Ubuntu machine with Python 3.11:
 #   make demo   # every shipped engine heard and measured on one page (runs/demo/index.html)
-#   make test   # ruff + pytest
-# Each installs what it needs (.venv, the package, libfluidsynth3) and skips what is already there.
+#   make test   # ruff + pytest, browser tests included
+#   make serve  # the web page at http://127.0.0.1:8000
+# Each installs what it needs (.venv, the package, libfluidsynth3; chromium for the tests) and skips what is
+# already there.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -10,12 +12,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.moodtune-installed
 OUT ?= runs/demo
 
-.PHONY: demo test lint bench setup system-deps clean models
+.PHONY: demo test lint bench setup system-deps browser clean models serve
 
 demo: setup
 	$(PY) -m moodtune demo --out "$(OUT)"
 
-test: setup
+test: setup browser
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/pytest -q
 
@@ -24,6 +26,13 @@ lint: setup
 	$(VENV)/bin/ruff format --check src tests
 
 setup: system-deps $(STAMP)
+
+serve: setup
+	$(PY) -m moodtune serve
+
+# The browser tests drive the system Chromium (apt-get as root, as for libfluidsynth3).
+browser:
+	@bash scripts/ensure-browser.sh
 
 # libfluidsynth3 renders MIDI to audio: apt-get as root, sudo when it works without a password,
 # otherwise one line that says what to install.

@@ -25,6 +25,7 @@ from moodtune.shipped import SHIPPED_DIR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engines import bench_engines
+from server import bench_server
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
@@ -199,6 +200,7 @@ def main() -> None:
     rows += bench_vocoder(audio, cfg, args.n_iter, None if args.skip_librosa_vocoder else args.reference_timeout)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
     rows += bench_engines(args.runs, devices)
+    rows += bench_server()
     cpu = (
         next(
             (

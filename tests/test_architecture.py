@@ -19,7 +19,7 @@ LAYERS = {
     "training": 5,
     "evaluation": 6,
     "api": 7, "demo": 7, "catalog": 7, "showcase": 7,
-    "cli": 8, "__main__": 8,
+    "cli": 8, "__main__": 8, "server": 8,
 }  # fmt: skip
 
 LAZY_ALLOWED = {"moodtune.registry", "moodtune.cli"}

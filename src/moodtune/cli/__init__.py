@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate", "measure a checkpoint: mood control, FAD, diversity, reconstruction, symbolic metrics"),
     "models": ("models", "list the shipped and local models with their measured mood control"),
     "analyze": ("analyze", "predict the valence/arousal and nearest named mood of audio files"),
+    "serve": ("serve", "the web page and API: a mood pad, curves drawn by hand, players, scores, analysis"),
     "demo": ("demo", "the main job on the built-in corpus: train every engine, generate, measure"),
 }
 

@@ -1,0 +1,78 @@
+"""``moodtune serve``: the web page and JSON API on a local port."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import errno
+import socket
+from pathlib import Path
+
+from rich.console import Console
+
+from moodtune.cli.common import add_command, positive_int
+from moodtune.errors import MoodtuneError
+from moodtune.server import ServerSettings, create_app
+
+DESCRIPTION = (
+    "Serve moodtune's page and API: open http://HOST:PORT/ for the valence/arousal pad (click for a mood, draw a "
+    "curve of them), players, spectrograms, scores, downloads and analysis of your own recordings; the API is "
+    "documented at /docs. Works offline with the shipped models; runs trained under --models are offered too. "
+    "Binds to 127.0.0.1 (this machine only) unless --host says otherwise."
+)
+DEFAULT_RUNS = Path("runs")
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ServerSettings)}
+
+
+def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
+    p = add_command(sub, name, help_text, DESCRIPTION)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s; 0.0.0.0: every network)")
+    p.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
+    p.add_argument("--models", help=f"folder searched for trained runs (default: {DEFAULT_RUNS}/ when it exists)")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=_DEFAULTS["workers"],
+        help="generations run at once (default %(default)s)",
+    )
+    p.add_argument(
+        "--queue",
+        type=positive_int,
+        default=_DEFAULTS["queue_limit"],
+        help="jobs that may wait; more are answered 429 (default %(default)s)",
+    )
+    p.add_argument("--out", help="folder for the results (default: a temporary folder, removed on exit)")
+    p.set_defaults(func=run)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one line when the address cannot be bound (in use, or not this machine's)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            why = "is in use; pick another with --port" if exc.errno == errno.EADDRINUSE else f"cannot be bound: {exc}"
+            raise MoodtuneError(f"{host}:{port} {why}") from exc
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    import uvicorn
+
+    if args.models is not None and not Path(args.models).is_dir():
+        raise MoodtuneError(f"--models {args.models}: no such folder")
+    models = Path(args.models) if args.models else (DEFAULT_RUNS if DEFAULT_RUNS.is_dir() else None)
+    settings = ServerSettings(
+        models_dir=models,
+        out=Path(args.out) if args.out else None,
+        workers=args.workers,
+        queue_limit=args.queue,
+    )
+    _check_port(args.host, args.port)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    console.print(f"moodtune: open [bold]http://{shown}:{args.port}/[/] (API reference at /docs); Ctrl+C stops")
+    if args.host in ("0.0.0.0", "::"):
+        console.print("[yellow]listening on every network: anyone who can reach this machine can use it[/]")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info" if args.verbose else "warning")
+    return 0

@@ -1,0 +1,216 @@
+"""The web app: one page (``/``), the JSON API (``/api/...``) and its OpenAPI reference (``/docs``), all served
+offline. ``create_app(settings)`` builds a fresh app; its models, job queue and output folder live in
+``app.state`` for the app's lifetime."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+
+from moodtune import __version__
+from moodtune.audio.io import AUDIO_EXTENSIONS, AudioReadError
+from moodtune.mood import MOOD_ANGLES, Mood
+from moodtune.server.jobs import Job, JobQueue, QueueFull
+from moodtune.server.library import ModelLibrary
+from moodtune.server.schemas import AnalysisOut, GenerateBody, JobCreated, JobStatus, ModelInfo
+from moodtune.server.settings import ServerSettings
+from moodtune.server.work import curve_json, measure, point_json, run_generation
+
+STATIC_DIR = Path(__file__).parent / "static"
+_CHUNK = 1 << 20
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    """``("body", "trajectory", 2, "valence")`` -> ``"trajectory[2].valence"``; the body itself is ``"body"``."""
+    parts = [p for p in loc if p != "body"]
+    text = ""
+    for p in parts:
+        text += f"[{p}]" if isinstance(p, int) else (f".{p}" if text else str(p))
+    return text or "body"
+
+
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """One line naming each bad field and what is wrong with it."""
+    lines = []
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            lines.append(f"body: not valid JSON ({e.get('ctx', {}).get('error', 'cannot be parsed')})")
+            continue
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        lines.append(f"{_field(tuple(e.get('loc', ())))}: {msg}")
+    return "; ".join(lines)
+
+
+def _job_status(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "model": job.model,
+        "status": job.status,
+        "stage": job.stage,
+        "progress": round(job.progress, 3),
+        "error": job.error,
+        "asked": _asked(job),
+        "files": {kind: f"/api/files/{job.id}/{name}" for kind, name in job.files.items()},
+        **job.result,
+    }
+
+
+def _asked(job: Job) -> dict[str, Any]:
+    r = job.request
+    asked: dict[str, Any] = {"seconds": r.seconds, "seed": r.seed, "temperature": r.temperature, "style": r.style}
+    if r.mood is not None:
+        asked.update(valence=r.mood.valence, arousal=r.mood.arousal, mood=r.mood.nearest_name())
+    elif r.trajectory is not None:
+        asked["trajectory"] = [{"time": t, "valence": m.valence, "arousal": m.arousal} for t, m in r.trajectory.knots]
+    return asked
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: ServerSettings = app.state.settings
+    temporary = settings.out is None
+    out = Path(tempfile.mkdtemp(prefix="moodtune-serve-")) if temporary else Path(settings.out)  # type: ignore[arg-type]
+    out.mkdir(parents=True, exist_ok=True)
+    library = ModelLibrary(settings.shipped_dir, settings.models_dir)
+    if settings.preload:
+        library.mood_model  # noqa: B018 - load the judge now, not on the first click
+        if library.default_id is not None:
+            library.engine(library.default_id)
+    queue = JobQueue(
+        out / "jobs",
+        lambda job: run_generation(library, queue, job),
+        workers=settings.workers,
+        queue_limit=settings.queue_limit,
+        keep_jobs=settings.keep_jobs,
+        keep_seconds=settings.keep_seconds,
+    )
+    app.state.out, app.state.library, app.state.queue = out, library, queue
+    try:
+        yield
+    finally:
+        queue.shutdown()
+        if temporary:
+            shutil.rmtree(out, ignore_errors=True)
+
+
+def _save_upload(upload: UploadFile, folder: Path, limit_bytes: int) -> Path:
+    """Copy an upload to ``folder`` in chunks, refusing it (413) once it passes ``limit_bytes``."""
+    suffix = Path(upload.filename or "").suffix.lower()
+    target = folder / f"{uuid.uuid4().hex}{suffix if suffix in AUDIO_EXTENSIONS else '.upload'}"
+    folder.mkdir(parents=True, exist_ok=True)
+    size = 0
+    with target.open("wb") as f:
+        while chunk := upload.file.read(_CHUNK):
+            size += len(chunk)
+            if size > limit_bytes:
+                f.close()
+                target.unlink(missing_ok=True)
+                raise HTTPException(413, f"{upload.filename}: larger than {limit_bytes / 1e6:g} MB")
+            f.write(chunk)
+    if size == 0:
+        target.unlink(missing_ok=True)
+        raise HTTPException(422, f"{upload.filename}: the file is empty")
+    return target
+
+
+def create_app(settings: ServerSettings | None = None) -> FastAPI:
+    """A new app serving the page and the API with ``settings`` (defaults: the shipped models only)."""
+    app = FastAPIOffline(
+        title="moodtune",
+        version=__version__,
+        description="Mood-conditioned music generation: ask for a mood, a valence/arousal point or a curve of them.",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings or ServerSettings()
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        return JSONResponse(
+            status_code=422,
+            content={"message": validation_message(errors), "detail": jsonable_encoder(errors)},
+        )
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> HTMLResponse:
+        return HTMLResponse((STATIC_DIR / "index.html").read_text(encoding="utf-8"))
+
+    @app.get("/api/moods", summary="The named moods: name -> [valence, arousal]")
+    def moods() -> dict[str, list[float]]:
+        return {name: [Mood.named(name).valence, Mood.named(name).arousal] for name in MOOD_ANGLES}
+
+    @app.get("/api/models", response_model=list[ModelInfo], summary="The models to generate with")
+    def models(request: Request) -> list[dict[str, Any]]:
+        return [m.describe() for m in request.app.state.library.models.values()]
+
+    @app.post("/api/generate", status_code=202, response_model=JobCreated, summary="Queue a generation job")
+    def generate(body: GenerateBody, request: Request) -> dict[str, Any]:
+        """Queue a piece for a named mood, a valence/arousal point or a trajectory; poll the returned URL. Answers
+        404 for an unknown model, 422 for a bad value (the message names the field) and 429 with Retry-After when
+        the queue is full."""
+        library: ModelLibrary = request.app.state.library
+        model_id = body.model or library.default_id
+        if model_id is None or model_id not in library.models:
+            known = ", ".join(library.models) or "none"
+            raise HTTPException(404, f"no model {body.model!r}; models: {known}")
+        styles = library.models[model_id].styles
+        if body.style is not None and body.style not in styles:
+            known = ", ".join(styles) or "none"
+            message = f"style: {model_id} has no style {body.style!r}; its styles: {known}"
+            raise HTTPException(422, message)
+        try:
+            job = request.app.state.queue.submit(model_id, body.to_request())
+        except QueueFull as exc:
+            raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
+        return {"id": job.id, "status": job.status, "url": f"/api/jobs/{job.id}"}
+
+    @app.get("/api/jobs/{job_id}", response_model=JobStatus, summary="A job's status, progress and results")
+    def job_status(job_id: str, request: Request) -> dict[str, Any]:
+        job = request.app.state.queue.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r} (finished jobs are kept for a while, then cleaned)")
+        return _job_status(job)
+
+    @app.post("/api/analyze", response_model=AnalysisOut, summary="The mood of an uploaded audio file")
+    def analyze(
+        request: Request, file: Annotated[UploadFile, File(description="WAV, FLAC, OGG, MP3 or AIFF")]
+    ) -> dict[str, Any]:
+        """The mood model's reading of the file, whole and second by second. Refuses files over the upload limit
+        (413) and files that are not audio (415)."""
+        settings: ServerSettings = request.app.state.settings
+        path = _save_upload(file, request.app.state.out / "uploads", int(settings.max_upload_mb * 1e6))
+        try:
+            analysis = measure(request.app.state.library.mood_model, path)
+        except AudioReadError as exc:
+            reason = str(exc).replace(str(path), "the upload")
+            raise HTTPException(415, f"{file.filename}: not an audio file moodtune can read ({reason})") from exc
+        finally:
+            path.unlink(missing_ok=True)
+        return {
+            "name": file.filename or "upload",
+            "seconds": round(analysis.seconds, 3),
+            "measured": point_json(analysis),
+            "curve": curve_json(analysis.times, analysis.curve),
+        }
+
+    @app.get("/api/files/{job_id}/{name}", summary="A file a job made")
+    def job_file(job_id: str, name: str, request: Request) -> FileResponse:
+        job = request.app.state.queue.get(job_id)
+        if job is None or name not in job.files.values():
+            raise HTTPException(404, f"no file {name!r} in job {job_id!r}")
+        return FileResponse(job.folder / name, filename=name)
+
+    return app

@@ -1,0 +1,151 @@
+"""The JSON the API takes and gives; field limits here are the ones the 422 answers name."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from moodtune.engines.base import Request
+from moodtune.errors import MoodtuneError
+from moodtune.mood import Mood, Trajectory
+
+#: The longest piece one request may ask for, in seconds.
+MAX_SECONDS = 300.0
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Request)}
+
+
+class TrajectoryPoint(BaseModel):
+    """One knot of a mood curve."""
+
+    time: float = Field(ge=0, le=MAX_SECONDS, description="seconds from the start")
+    valence: float = Field(ge=-1, le=1)
+    arousal: float = Field(ge=-1, le=1)
+
+
+class GenerateBody(BaseModel):
+    """What to generate: exactly one of ``mood`` (a name), ``valence`` + ``arousal``, or ``trajectory``."""
+
+    model: str | None = Field(None, description="a model id from GET /api/models (default: the default engine)")
+    mood: str | None = Field(None, description="a named mood: happy, calm, tense, ...", examples=["calm"])
+    valence: float | None = Field(None, ge=-1, le=1)
+    arousal: float | None = Field(None, ge=-1, le=1)
+    trajectory: list[TrajectoryPoint] | None = Field(
+        None, min_length=1, max_length=1000, description="a mood curve, times strictly increasing"
+    )
+    seconds: float = Field(_DEFAULTS["seconds"], ge=0.5, le=MAX_SECONDS, description="length of the piece")
+    seed: int = Field(_DEFAULTS["seed"], ge=0, le=2**31 - 1)
+    temperature: float = Field(_DEFAULTS["temperature"], ge=0, le=5)
+    style: str | None = Field(_DEFAULTS["style"], description="one of the model's styles (GET /api/models)")
+
+    model_config = {"extra": "forbid"}
+
+    @field_validator("mood")
+    @classmethod
+    def _known_mood(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                Mood.named(value)
+            except MoodtuneError as exc:
+                raise ValueError(str(exc)) from exc
+        return value
+
+    @field_validator("trajectory")
+    @classmethod
+    def _increasing(cls, value: list[TrajectoryPoint] | None) -> list[TrajectoryPoint] | None:
+        if value is not None:
+            times = [p.time for p in value]
+            if any(b <= a for a, b in itertools.pairwise(times)):
+                raise ValueError("trajectory times must increase strictly")
+        return value
+
+    @model_validator(mode="after")
+    def _one_mood(self) -> GenerateBody:
+        point = self.valence is not None or self.arousal is not None
+        if point and (self.valence is None or self.arousal is None):
+            raise ValueError("valence and arousal go together")
+        if sum([self.mood is not None, point, self.trajectory is not None]) != 1:
+            raise ValueError("give exactly one of mood, valence and arousal, or trajectory")
+        return self
+
+    def to_request(self) -> Request:
+        """The library's request."""
+        common: dict[str, Any] = {
+            "seconds": self.seconds,
+            "seed": self.seed,
+            "temperature": self.temperature,
+            "style": self.style,
+        }
+        if self.trajectory is not None:
+            points = [(p.time, p.valence, p.arousal) for p in self.trajectory]
+            return Request(trajectory=Trajectory.from_points(points), **common)
+        if self.mood is not None:
+            return Request(mood=Mood.named(self.mood), **common)
+        assert self.valence is not None and self.arousal is not None
+        return Request(mood=Mood(self.valence, self.arousal), **common)
+
+
+class ModelInfo(BaseModel):
+    """One model a client can pick."""
+
+    id: str
+    engine: str
+    shipped: bool
+    default: bool
+    summary: str
+    styles: list[str]
+    symbolic: bool
+    control: dict[str, float] = Field(description="mood control measured by 'moodtune evaluate' (empty: not measured)")
+
+
+class JobCreated(BaseModel):
+    """A queued job; poll ``url``."""
+
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    url: str
+
+
+class MoodPoint(BaseModel):
+    """A point of the circumplex and its nearest named mood."""
+
+    valence: float
+    arousal: float
+    mood: str
+
+
+class MoodCurve(BaseModel):
+    """Valence and arousal second by second."""
+
+    times: list[float]
+    valence: list[float]
+    arousal: list[float]
+
+
+class JobStatus(BaseModel):
+    """Where a job is, and what it made."""
+
+    id: str
+    model: str
+    status: Literal["queued", "running", "done", "failed"]
+    stage: str
+    progress: float = Field(ge=0, le=1)
+    error: str | None = None
+    asked: dict[str, Any] = Field(description="the request as understood: mood point or trajectory, seconds, ...")
+    files: dict[str, str] = Field(default_factory=dict, description="kind (wav, png, midi, musicxml, svg) -> URL")
+    seconds: float | None = Field(None, description="length of the audio made")
+    measured: MoodPoint | None = Field(None, description="the mood model's reading of the whole piece")
+    curve: MoodCurve | None = Field(None, description="the mood model's reading second by second")
+    asked_curve: MoodCurve | None = Field(None, description="the asked mood at the curve's times")
+    took_s: float | None = None
+
+
+class AnalysisOut(BaseModel):
+    """The mood of an uploaded file."""
+
+    name: str
+    seconds: float
+    measured: MoodPoint
+    curve: MoodCurve
