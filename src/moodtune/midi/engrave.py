@@ -28,7 +28,10 @@ def musicxml_to_svg(musicxml: str | os.PathLike[str], out: str | os.PathLike[str
     import verovio
 
     verovio.enableLog(verovio.LOG_ERROR)  # layout warnings ("insufficient space to draw mixed beam") are noise
-    tk = verovio.toolkit()
+    # the fonts' folder is set explicitly: outside the main thread the toolkit's default path is its build folder
+    tk = verovio.toolkit(False)
+    if not tk.setResourcePath(str(Path(verovio.__file__).parent / "data")):
+        raise MoodtuneError(f"verovio's fonts are missing from {Path(verovio.__file__).parent / 'data'}")
     tk.setOptions({"pageWidth": 2100, "pageHeight": 2970, "scale": 40, "adjustPageHeight": True, "footer": "none"})
     if not tk.loadFile(str(musicxml)):
         raise MoodtuneError(f"{musicxml}: verovio could not load this MusicXML")
