@@ -164,7 +164,7 @@ def test_analyze_refuses_what_is_not_audio_empty_or_too_big(tmp_path: Path) -> N
         big = write_audio(tmp_path / "big.wav", music_like(4.0, 22050), 22050)  # about 0.18 MB as 16-bit WAV
         with big.open("rb") as f:
             r = c.post("/api/analyze", files={"file": ("big.wav", f, "audio/wav")})
-        assert r.status_code == 413 and "0.1 MB" in r.json()["detail"]
+        assert r.status_code == 413 and "uploads are at most 0.1 MB" in r.json()["message"]
         assert not list((tmp_path / "serve" / "uploads").iterdir()), "refused uploads are not kept"
 
 
@@ -220,3 +220,75 @@ def test_the_page_and_its_files_are_served_without_outside_links(client: TestCli
         assert r.status_code == 200
         assert "http://" not in r.text.replace("http://www.w3.org/2000/svg", "") and "https://" not in r.text
     assert "https://" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        (b'{"mood": "happy", "seconds": NaN}', "seconds"),
+        (b'{"valence": Infinity, "arousal": 0}', "valence"),
+        (b'{"mood": "happy", "temperature": 1e400}', "temperature"),
+        (b'{"mood": "happy", "seconds": true}', "seconds"),
+        (b'{"valence": "0.5", "arousal": 0}', "valence"),
+        (b'{"trajectory": [{"time": 0, "valence": 0, "arousal": 0, "bogus": 1}], "seconds": 1}', "trajectory[0].bogus"),
+        (
+            b'{"trajectory": [{"time": 0, "valence": 0, "arousal": 0}, {"time": 60, "valence": 0, "arousal": 0}],'
+            b' "seconds": 4}',
+            "lies after the end of the piece",
+        ),
+    ],
+)
+def test_non_finite_wrongly_typed_or_stray_values_are_422_naming_the_field(
+    client: TestClient, raw: bytes, named: str
+) -> None:
+    r = client.post("/api/generate", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert named in r.json()["message"]
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(client: TestClient) -> None:
+    points = [{"time": i * 0.01, "valence": 0, "arousal": 0} for i in range(20_000)]
+    r = client.post("/api/generate", json={"trajectory": points, "seconds": 300})
+    assert r.status_code == 413 and "at most 256 kB" in r.json()["message"]
+
+
+def test_every_error_answer_has_a_message(client: TestClient) -> None:
+    for r in (
+        client.get("/api/jobs/nope"),
+        client.post("/api/generate", json={"model": "nope", "mood": "calm"}),
+        client.post("/api/generate", json={"mood": "calm", "style": "jazz"}),
+    ):
+        assert r.status_code in (404, 422) and r.json()["message"], r.text
+    assert client.get("/redoc").status_code == 404, "no page that needs a CDN"
+
+
+def test_short_silent_or_long_uploads_are_refused_with_the_reason(tmp_path: Path) -> None:
+    settings = ServerSettings(out=tmp_path / "serve", max_analyze_seconds=3.0, preload=False)
+    short = write_audio(tmp_path / "blip.wav", music_like(0.3, 22050), 22050)
+    silent = write_audio(tmp_path / "quiet.wav", np.zeros(22050 * 2, np.float32), 22050)
+    long = write_audio(tmp_path / "long.wav", music_like(4.0, 22050), 22050)
+    with TestClient(create_app(settings)) as c:
+        for path, code, reason in [(short, 422, "too short"), (silent, 422, "silent"), (long, 413, "at most 3 s")]:
+            with path.open("rb") as f:
+                r = c.post("/api/analyze", files={"file": (path.name, f, "audio/wav")})
+            assert r.status_code == code and reason in r.json()["message"] and path.name in r.json()["message"]
+
+
+def test_a_file_removed_under_a_job_is_404_not_500(client: TestClient) -> None:
+    job = generate(client, mood="calm", seconds=1)
+    folder = client.app.state.out / "jobs" / job["id"]
+    (folder / "music.wav").unlink()
+    assert client.get(job["files"]["wav"]).status_code == 404
+
+
+def test_shutdown_waits_for_running_jobs_then_removes_its_temporary_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    def slow(library, queue, job) -> None:
+        time.sleep(0.5)
+        (job.folder / "late.txt").write_text("written after shut-down began")
+
+    monkeypatch.setattr(server_app, "run_generation", slow)
+    with TestClient(create_app(ServerSettings(preload=False))) as c:
+        out = c.app.state.out
+        assert c.post("/api/generate", json={"mood": "calm", "seconds": 1}).status_code == 202
+        time.sleep(0.1)
+    assert not out.exists()

@@ -114,10 +114,17 @@ def test_a_bad_value_shows_an_error_message(page: Page, tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not music")
     page.set_input_files("#upload", str(notes))
-    page.wait_for_function("document.querySelector('#error').textContent.includes('notes.txt')")
+    page.wait_for_function("document.querySelector('#analysis-error').textContent.includes('notes.txt')")
+    page.fill("#temperature", "")
+    page.click("#generate")
+    page.wait_for_function("document.querySelector('#error').textContent.includes('Temperature: enter a number')")
+    page.fill("#temperature", "1")
     page.click("#mode-trajectory")
     page.fill("#points", "0,0,0\n5,2,0")
     assert "[-1, 1]" in page.inner_text("#points-error")
+    page.fill("#points", "0,-0.5,-0.5\n4,0.5,0.5")
+    click_pad(page, 0.2, 0.2)  # a click is not a path: the points stay
+    assert page.input_value("#points") == "0,-0.5,-0.5\n4,0.5,0.5"
 
 
 def draw(page: Page, start: tuple[float, float], end: tuple[float, float], steps: int = 24) -> None:

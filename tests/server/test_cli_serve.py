@@ -37,3 +37,19 @@ def test_bad_worker_count_is_refused(capsys: pytest.CaptureFixture[str]) -> None
         build_parser("serve").parse_args(["serve", "--workers", "0"])
     assert exit_info.value.code == 2
     assert "positive integer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "0", "http"])
+def test_a_bad_port_is_refused(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser("serve").parse_args(["serve", "--port", port])
+    assert exit_info.value.code == 2 and "from 1 to 65535" in capsys.readouterr().err
+
+
+def test_an_out_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "taken.wav"
+    file.write_bytes(b"x")
+    assert main(["serve", "--out", str(file)]) == 2
+    assert "a file, not a folder" in capsys.readouterr().err
+    assert main(["serve", "--out", str(file / "below")]) == 2
+    assert "cannot be created" in capsys.readouterr().err

@@ -72,7 +72,7 @@ def test_the_queue_limit_refuses_with_a_retry_time(tmp_path: Path) -> None:
 
 
 def test_finished_jobs_are_cleaned_by_count_and_by_age(tmp_path: Path) -> None:
-    queue = JobQueue(tmp_path, write_file, workers=1, keep_jobs=2, keep_seconds=3600)
+    queue = JobQueue(tmp_path, write_file, workers=1, keep_jobs=2, keep_seconds=3600, grace_seconds=0)
     jobs = [finish(queue, queue.submit("m", REQUEST)) for _ in range(4)]
     queue.clean()  # submit cleans too: the 4th submission already dropped the 1st job
     assert [queue.get(j.id) is None for j in jobs] == [True, True, False, False]

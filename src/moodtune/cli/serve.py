@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import errno
+import os
 import socket
 from pathlib import Path
 
@@ -24,10 +25,31 @@ DEFAULT_RUNS = Path("runs")
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(ServerSettings)}
 
 
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 1-65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def out_folder(text: str) -> Path:
+    """The results folder: created if missing; refused when it is a file or cannot be written."""
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise MoodtuneError(f"--out {out}: a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MoodtuneError(f"--out {out}: cannot be created ({exc.strerror or exc})") from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise MoodtuneError(f"--out {out}: not writable")
+    return out
+
+
 def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
     p = add_command(sub, name, help_text, DESCRIPTION)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s; 0.0.0.0: every network)")
-    p.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
+    p.add_argument("--port", type=port_number, default=8000, help="port (default %(default)s)")
     p.add_argument("--models", help=f"folder searched for trained runs (default: {DEFAULT_RUNS}/ when it exists)")
     p.add_argument(
         "--workers",
@@ -65,7 +87,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     models = Path(args.models) if args.models else (DEFAULT_RUNS if DEFAULT_RUNS.is_dir() else None)
     settings = ServerSettings(
         models_dir=models,
-        out=Path(args.out) if args.out else None,
+        out=out_folder(args.out) if args.out else None,
         workers=args.workers,
         queue_limit=args.queue,
     )

@@ -17,6 +17,9 @@ from moodtune.fsutil import write_text_atomic
 from moodtune.mood import Mood
 from moodtune.viz.plots import plot_mood_curve
 
+#: Audio shorter than this (seconds) is too short for a mood reading: it is skipped, not guessed at.
+MIN_SECONDS = 1.0
+
 
 @dataclass
 class Analysis:
@@ -56,10 +59,15 @@ def analyze_files(
     step_s: float = 1.0,
     skipped: Callable[[Path, str], None] | None = None,
 ) -> Iterator[Analysis]:
-    """Analyse each readable file; unreadable ones go to ``skipped(path, reason)`` and are left out."""
+    """Analyse each readable file; unreadable ones and those shorter than :data:`MIN_SECONDS` go to
+    ``skipped(path, reason)`` and are left out."""
     for path in files:
         try:
             audio, sr = load_audio(path, sr=model.sr)
+            if len(audio) < MIN_SECONDS * sr:
+                raise AudioReadError(
+                    f"{path}: too short to analyse ({len(audio) / sr:.2f} s; at least {MIN_SECONDS:g} s)"
+                )
         except AudioReadError as exc:
             if skipped is not None:
                 skipped(path, str(exc))

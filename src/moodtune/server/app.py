@@ -5,8 +5,10 @@ offline. ``create_app(settings)`` builds a fresh app; its models, job queue and 
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,18 +20,47 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from moodtune import __version__
-from moodtune.audio.io import AUDIO_EXTENSIONS, AudioReadError
+from moodtune.audio.io import AUDIO_EXTENSIONS, AudioReadError, audio_info
 from moodtune.mood import MOOD_ANGLES, Mood
 from moodtune.server.jobs import Job, JobQueue, QueueFull
 from moodtune.server.library import ModelLibrary
-from moodtune.server.schemas import AnalysisOut, GenerateBody, JobCreated, JobStatus, ModelInfo
+from moodtune.server.schemas import AnalysisOut, ErrorOut, GenerateBody, JobCreated, JobStatus, ModelInfo
 from moodtune.server.settings import ServerSettings
 from moodtune.server.work import curve_json, measure, point_json, run_generation
 
 STATIC_DIR = Path(__file__).parent / "static"
 _CHUNK = 1 << 20
+#: Room for the multipart envelope around an upload, in bytes.
+_ENVELOPE = 64 * 1024
+log = logging.getLogger(__name__)
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for error answers (all shaped as :class:`ErrorOut`)."""
+    return {code: {"model": ErrorOut} for code in codes}
+
+
+class BodyLimit:
+    """Refuses (413) a request whose declared body is larger than its route allows, before reading it."""
+
+    def __init__(self, app: ASGIApp, limits: dict[str, tuple[int, str]]) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if limit is not None:
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > limit[0]:
+                message = f"the request body is {int(length) / 1e6:.2f} MB; {limit[1]}"
+                response = JSONResponse(status_code=413, content={"message": message, "detail": message})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -43,13 +74,14 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 def validation_message(errors: list[dict[str, Any]]) -> str:
     """One line naming each bad field and what is wrong with it."""
-    lines = []
+    lines: list[str] = []
     for e in errors:
         if e.get("type") == "json_invalid":
             lines.append(f"body: not valid JSON ({e.get('ctx', {}).get('error', 'cannot be parsed')})")
             continue
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-        lines.append(f"{_field(tuple(e.get('loc', ())))}: {msg}")
+        field = _field(tuple(e.get("loc", ())))
+        lines.append(msg if field == "body" and e.get("type") == "value_error" else f"{field}: {msg}")
     return "; ".join(lines)
 
 
@@ -84,6 +116,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     out = Path(tempfile.mkdtemp(prefix="moodtune-serve-")) if temporary else Path(settings.out)  # type: ignore[arg-type]
     out.mkdir(parents=True, exist_ok=True)
     library = ModelLibrary(settings.shipped_dir, settings.models_dir)
+    analyses = threading.BoundedSemaphore(settings.workers)
     if settings.preload:
         library.mood_model  # noqa: B018 - load the judge now, not on the first click
         if library.default_id is not None:
@@ -95,12 +128,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         queue_limit=settings.queue_limit,
         keep_jobs=settings.keep_jobs,
         keep_seconds=settings.keep_seconds,
+        grace_seconds=settings.grace_seconds,
     )
-    app.state.out, app.state.library, app.state.queue = out, library, queue
+    app.state.out, app.state.library, app.state.queue, app.state.analyses = out, library, queue, analyses
     try:
         yield
     finally:
-        queue.shutdown()
+        if queue.running():
+            log.warning("waiting for %d running job(s) to finish", queue.running())
+        queue.shutdown(wait=True)
         if temporary:
             shutil.rmtree(out, ignore_errors=True)
 
@@ -125,6 +161,21 @@ def _save_upload(upload: UploadFile, folder: Path, limit_bytes: int) -> Path:
     return target
 
 
+def _analyze_upload(library: ModelLibrary, path: Path, name: str, settings: ServerSettings) -> Any:
+    """The mood of a saved upload: 415 if it is not audio, 413 if too long, 422 if silent or too short."""
+    try:
+        _, seconds = audio_info(path)
+    except AudioReadError as exc:
+        raise HTTPException(415, f"{name}: not an audio file moodtune can read") from exc
+    if seconds > settings.max_analyze_seconds:
+        limit = settings.max_analyze_seconds
+        raise HTTPException(413, f"{name}: {seconds:.0f} s of audio; at most {limit:g} s are analysed here")
+    try:
+        return measure(library.mood_model, path)
+    except AudioReadError as exc:
+        raise HTTPException(422, str(exc).replace(str(path), name)) from exc
+
+
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     """A new app serving the page and the API with ``settings`` (defaults: the shipped models only)."""
     app = FastAPIOffline(
@@ -132,16 +183,37 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         version=__version__,
         description="Mood-conditioned music generation: ask for a mood, a valence/arousal point or a curve of them.",
         lifespan=_lifespan,
+        redoc_url=None,
     )
-    app.state.settings = settings or ServerSettings()
+    settings = settings or ServerSettings()
+    app.state.settings = settings
+    app.add_middleware(
+        BodyLimit,
+        limits={
+            "/api/generate": (int(settings.max_body_kb * 1024), f"a request is at most {settings.max_body_kb:g} kB"),
+            "/api/analyze": (
+                int(settings.max_upload_mb * 1e6) + _ENVELOPE,
+                f"uploads are at most {settings.max_upload_mb:g} MB",
+            ),
+        },
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
+        # the offending input is not echoed: it may be huge, or a NaN that JSON cannot carry
+        errors = [{k: v for k, v in e.items() if k not in ("input", "url")} for e in exc.errors()]
         return JSONResponse(
             status_code=422,
             content={"message": validation_message(errors), "detail": jsonable_encoder(errors)},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"message": str(exc.detail), "detail": exc.detail},
+            headers=getattr(exc, "headers", None),
         )
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -156,7 +228,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     def models(request: Request) -> list[dict[str, Any]]:
         return [m.describe() for m in request.app.state.library.models.values()]
 
-    @app.post("/api/generate", status_code=202, response_model=JobCreated, summary="Queue a generation job")
+    @app.post(
+        "/api/generate",
+        status_code=202,
+        response_model=JobCreated,
+        summary="Queue a generation job",
+        responses=_errors(404, 413, 422, 429),
+    )
     def generate(body: GenerateBody, request: Request) -> dict[str, Any]:
         """Queue a piece for a named mood, a valence/arousal point or a trajectory; poll the returned URL. Answers
         404 for an unknown model, 422 for a bad value (the message names the field) and 429 with Retry-After when
@@ -177,28 +255,40 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
         return {"id": job.id, "status": job.status, "url": f"/api/jobs/{job.id}"}
 
-    @app.get("/api/jobs/{job_id}", response_model=JobStatus, summary="A job's status, progress and results")
+    @app.get(
+        "/api/jobs/{job_id}",
+        response_model=JobStatus,
+        summary="A job's status, progress and results",
+        responses=_errors(404),
+    )
     def job_status(job_id: str, request: Request) -> dict[str, Any]:
         job = request.app.state.queue.get(job_id)
         if job is None:
             raise HTTPException(404, f"no job {job_id!r} (finished jobs are kept for a while, then cleaned)")
         return _job_status(job)
 
-    @app.post("/api/analyze", response_model=AnalysisOut, summary="The mood of an uploaded audio file")
+    @app.post(
+        "/api/analyze",
+        response_model=AnalysisOut,
+        summary="The mood of an uploaded audio file",
+        responses=_errors(413, 415, 422, 429),
+    )
     def analyze(
         request: Request, file: Annotated[UploadFile, File(description="WAV, FLAC, OGG, MP3 or AIFF")]
     ) -> dict[str, Any]:
         """The mood model's reading of the file, whole and second by second. Refuses files over the upload limit
         (413) and files that are not audio (415)."""
         settings: ServerSettings = request.app.state.settings
-        path = _save_upload(file, request.app.state.out / "uploads", int(settings.max_upload_mb * 1e6))
+        if not request.app.state.analyses.acquire(timeout=30):
+            raise HTTPException(429, "busy analysing other uploads; try again soon", headers={"Retry-After": "10"})
         try:
-            analysis = measure(request.app.state.library.mood_model, path)
-        except AudioReadError as exc:
-            reason = str(exc).replace(str(path), "the upload")
-            raise HTTPException(415, f"{file.filename}: not an audio file moodtune can read ({reason})") from exc
+            path = _save_upload(file, request.app.state.out / "uploads", int(settings.max_upload_mb * 1e6))
+            try:
+                analysis = _analyze_upload(request.app.state.library, path, file.filename or "upload", settings)
+            finally:
+                path.unlink(missing_ok=True)
         finally:
-            path.unlink(missing_ok=True)
+            request.app.state.analyses.release()
         return {
             "name": file.filename or "upload",
             "seconds": round(analysis.seconds, 3),
@@ -206,10 +296,15 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             "curve": curve_json(analysis.times, analysis.curve),
         }
 
-    @app.get("/api/files/{job_id}/{name}", summary="A file a job made")
+    @app.get(
+        "/api/files/{job_id}/{name}",
+        summary="A file a job made",
+        response_class=FileResponse,
+        responses={200: {"content": {"audio/wav": {}, "image/png": {}, "audio/midi": {}}}, **_errors(404)},
+    )
     def job_file(job_id: str, name: str, request: Request) -> FileResponse:
         job = request.app.state.queue.get(job_id)
-        if job is None or name not in job.files.values():
+        if job is None or name not in job.files.values() or not (job.folder / name).is_file():
             raise HTTPException(404, f"no file {name!r} in job {job_id!r}")
         return FileResponse(job.folder / name, filename=name)
 

@@ -69,8 +69,8 @@ class Job:
 
 class JobQueue:
     """Runs ``work(job)`` for each submitted job on at most ``workers`` threads, refusing new jobs with
-    :class:`QueueFull` once ``queue_limit`` wait; keeps the newest ``keep_jobs`` finished jobs for ``keep_seconds``
-    and deletes the folders of older ones."""
+    :class:`QueueFull` once ``queue_limit`` wait. Finished jobs are forgotten, and their folders deleted, after
+    ``keep_seconds``, or beyond the newest ``keep_jobs`` once they are ``grace_seconds`` old."""
 
     def __init__(
         self,
@@ -80,6 +80,7 @@ class JobQueue:
         queue_limit: int = 64,
         keep_jobs: int = 200,
         keep_seconds: float = 3600.0,
+        grace_seconds: float = 600.0,
     ) -> None:
         self.out = out
         self.work = work
@@ -87,10 +88,12 @@ class JobQueue:
         self.queue_limit = queue_limit
         self.keep_jobs = keep_jobs
         self.keep_seconds = keep_seconds
+        self.grace_seconds = grace_seconds
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="moodtune-job")
         self._seconds_per_second: dict[str, float] = {}
+        self._speed_lock = threading.Lock()
 
     def submit(self, model: str, request: Request) -> Job:
         """Queue a job (raises :class:`QueueFull` when too many wait)."""
@@ -111,13 +114,17 @@ class JobQueue:
             return self._jobs.get(job_id)
 
     def _retry_after(self, waiting: int) -> int:
-        per_job = max(self._seconds_per_second.values(), default=0.05) * 30.0 + 0.5
-        return max(1, math.ceil(per_job * waiting / self.workers))
+        """Seconds until about one waiting job has gone: the queue's work divided among the workers."""
+        with self._speed_lock:
+            rate = max(self._seconds_per_second.values(), default=0.05)
+        queued = [j.request.seconds for j in self._jobs.values() if j.status in ("queued", "running")]
+        return max(1, math.ceil((rate * sum(queued) + 0.5 * len(queued)) / self.workers / max(waiting, 1)))
 
     def _run(self, job: Job) -> None:
         job.status = "running"
         job.folder.mkdir(parents=True, exist_ok=True)
-        job.expected_s = self._seconds_per_second.get(job.model, 0.0) * job.request.seconds or None
+        with self._speed_lock:
+            job.expected_s = self._seconds_per_second.get(job.model, 0.0) * job.request.seconds or None
         try:
             self.work(job)
         except MoodtuneError as exc:
@@ -133,23 +140,34 @@ class JobQueue:
     def record_speed(self, model: str, seconds_taken: float, music_seconds: float) -> None:
         """Remember how long ``model`` took per second of music (the progress estimate of its next jobs)."""
         rate = seconds_taken / max(music_seconds, 1e-3)
-        old = self._seconds_per_second.get(model)
-        self._seconds_per_second[model] = rate if old is None else 0.5 * old + 0.5 * rate
+        with self._speed_lock:
+            old = self._seconds_per_second.get(model)
+            self._seconds_per_second[model] = rate if old is None else 0.5 * old + 0.5 * rate
 
     def clean(self) -> int:
-        """Forget finished jobs older than ``keep_seconds`` or beyond the newest ``keep_jobs``, deleting their
-        folders; returns how many went."""
+        """Forget finished jobs older than ``keep_seconds``, and the oldest beyond ``keep_jobs`` that are past
+        ``grace_seconds``, deleting their folders; returns how many went."""
         now = time.time()
         with self._lock:
             done = sorted((j for j in self._jobs.values() if j.finished is not None), key=lambda j: j.created)
             extra = max(0, len(done) - self.keep_jobs)
-            gone = [j for i, j in enumerate(done) if i < extra or now - (j.finished or now) > self.keep_seconds]
+
+            def expired(rank: int, job: Job) -> bool:
+                age = now - (job.finished or now)
+                return age > self.keep_seconds or (rank < extra and age > self.grace_seconds)
+
+            gone = [j for i, j in enumerate(done) if expired(i, j)]
             for job in gone:
                 del self._jobs[job.id]
         for job in gone:
             shutil.rmtree(job.folder, ignore_errors=True)
         return len(gone)
 
-    def shutdown(self) -> None:
-        """Stop taking work; jobs that have not started are dropped."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def running(self) -> int:
+        """Jobs being generated now."""
+        with self._lock:
+            return sum(j.status == "running" for j in self._jobs.values())
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop taking work: jobs that have not started are dropped; with ``wait``, running ones finish first."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)

@@ -6,7 +6,7 @@ import dataclasses
 import itertools
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from moodtune.engines.base import Request
 from moodtune.errors import MoodtuneError
@@ -17,8 +17,13 @@ MAX_SECONDS = 300.0
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Request)}
 
 
+_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
 class TrajectoryPoint(BaseModel):
     """One knot of a mood curve."""
+
+    model_config = _STRICT
 
     time: float = Field(ge=0, le=MAX_SECONDS, description="seconds from the start")
     valence: float = Field(ge=-1, le=1)
@@ -40,7 +45,7 @@ class GenerateBody(BaseModel):
     temperature: float = Field(_DEFAULTS["temperature"], ge=0, le=5)
     style: str | None = Field(_DEFAULTS["style"], description="one of the model's styles (GET /api/models)")
 
-    model_config = {"extra": "forbid"}
+    model_config = _STRICT
 
     @field_validator("mood")
     @classmethod
@@ -68,6 +73,11 @@ class GenerateBody(BaseModel):
             raise ValueError("valence and arousal go together")
         if sum([self.mood is not None, point, self.trajectory is not None]) != 1:
             raise ValueError("give exactly one of mood, valence and arousal, or trajectory")
+        if self.trajectory is not None and self.trajectory[-1].time > self.seconds:
+            end = self.trajectory[-1].time
+            raise ValueError(
+                f"trajectory: its last point ({end:g} s) lies after the end of the piece ({self.seconds:g} s)"
+            )
         return self
 
     def to_request(self) -> Request:
@@ -85,6 +95,13 @@ class GenerateBody(BaseModel):
             return Request(mood=Mood.named(self.mood), **common)
         assert self.valence is not None and self.arousal is not None
         return Request(mood=Mood(self.valence, self.arousal), **common)
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: ``message`` says what is wrong in one line (naming the field or file)."""
+
+    message: str
+    detail: Any = Field(description="the same as message, or for 422 the list of problems, field by field")
 
 
 class ModelInfo(BaseModel):

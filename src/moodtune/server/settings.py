@@ -15,6 +15,10 @@ class ServerSettings:
 
     ``out``: the folder the jobs write into (None: a temporary folder made at start-up and removed at shut-down).
     ``models_dir``: a folder searched for runs trained by ``moodtune train`` (None: the shipped models only).
+    ``workers`` generations (and as many analyses) run at once; ``queue_limit`` jobs may wait. Uploads are
+    limited to ``max_upload_mb`` and ``max_analyze_seconds`` of audio, JSON bodies to ``max_body_kb``. Finished
+    jobs are kept ``keep_seconds``, and at most ``keep_jobs`` of them once they are ``grace_seconds`` old (so a
+    result is never deleted while its page may still be playing it).
     """
 
     shipped_dir: Path = SHIPPED_DIR
@@ -23,8 +27,11 @@ class ServerSettings:
     workers: int = 2
     queue_limit: int = 64
     max_upload_mb: float = 50.0
+    max_analyze_seconds: float = 600.0
+    max_body_kb: float = 256.0
     keep_jobs: int = 200
     keep_seconds: float = 3600.0
+    grace_seconds: float = 600.0
     preload: bool = True
 
     def __post_init__(self) -> None:

@@ -6,6 +6,8 @@ const SVG = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 const clamp = (x) => Math.max(-1, Math.min(1, x));
 const fmt = (x) => (x >= 0 ? "+" : "") + x.toFixed(2);
+// A plain decimal number ("12", "-0.5", "1e3"), else NaN: no hex, no empty string read as 0.
+const num = (text) => (/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(text) ? Number(text) : NaN);
 
 const state = {
   mode: "point",
@@ -96,6 +98,7 @@ function buildPad() {
     el("text", { x: v + dx, y: -a + (a > 0 ? -0.025 : 0.06), "text-anchor": anchor, class: "mood-name" }, pad).textContent = name;
   }
   layers.analysis = el("polyline", { id: "analysis-path", fill: "none", stroke: "#8e44ad", "stroke-width": 0.012, opacity: 0.8 }, pad);
+  layers.analysisDot = el("circle", { r: 0.03, fill: "#8e44ad", visibility: "hidden" }, pad);
   layers.asked = el("polyline", { id: "asked-path", fill: "none", stroke: "#1f2328", "stroke-width": 0.014, "stroke-dasharray": "0.04 0.02" }, pad);
   layers.measuredPath = el("polyline", { id: "measured-path", fill: "none", stroke: "#1b9e62", "stroke-width": 0.014 }, pad);
   layers.link = el("line", { stroke: "#1b9e62", "stroke-width": 0.008, "stroke-dasharray": "0.02 0.015", visibility: "hidden" }, pad);
@@ -120,8 +123,11 @@ function buildPad() {
   });
   pad.addEventListener("pointerup", () => {
     if (state.mode === "trajectory" && state.drawing) {
-      writePoints(knotsFromPath(state.drawing, Number($("seconds").value) || 10));
+      const path = state.drawing;
       state.drawing = null;
+      const span = Math.max(...path.map((p) => Math.hypot(p.valence - path[0].valence, p.arousal - path[0].arousal)));
+      if (span < 0.05) { readPoints(); return; }  // a click, not a path: keep the points there were
+      writePoints(knotsFromPath(path, num($("seconds").value) || 10));
     }
   });
 }
@@ -189,7 +195,7 @@ function readPoints() {
   const knots = [];
   let problem = lines.length ? "" : "draw a path on the pad, or type points";
   lines.forEach((line, i) => {
-    const parts = line.split(",").map(Number);
+    const parts = line.split(",").map(num);
     if (problem) return;
     if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) problem = `line ${i + 1}: expected time,valence,arousal`;
     else if (Math.abs(parts[1]) > 1 || Math.abs(parts[2]) > 1) problem = `line ${i + 1}: valence and arousal lie in [-1, 1]`;
@@ -206,7 +212,7 @@ function readPoints() {
 // A new length stretches the trajectory's times so that it still spans the piece.
 function lengthChanged() {
   if (state.mode !== "trajectory") return;
-  const seconds = Number($("seconds").value);
+  const seconds = num($("seconds").value);
   const knots = readPoints();
   if (!knots || knots.length < 2 || !(seconds > 0)) return;
   const last = knots[knots.length - 1][0];
@@ -221,6 +227,7 @@ function setMode(mode) {
     b.setAttribute("aria-pressed", String(m === mode));
   }
   show($("trajectory-editor"), mode === "trajectory");
+  show($("readout"), mode === "point");
   layers.point.setAttribute("visibility", mode === "point" ? "visible" : "hidden");
   clearResultMarks();
   if (mode === "point") drawAsked([]);
@@ -258,12 +265,12 @@ function modelChanged() {
 }
 
 function requestBody() {
-  const body = {
-    model: $("engine").value || null,
-    seconds: Number($("seconds").value),
-    seed: Number($("seed").value),
-    temperature: Number($("temperature").value),
-  };
+  const body = { model: $("engine").value || null };
+  for (const [field, label] of [["seconds", "Length"], ["seed", "Seed"], ["temperature", "Temperature"]]) {
+    const value = num($(field).value);
+    if (Number.isNaN(value)) throw new Error(`${label}: enter a number`);
+    body[field] = value;
+  }
   if ($("style").value) body.style = $("style").value;
   if (state.mode === "point") {
     body.valence = Number(state.point.valence.toFixed(3));
@@ -341,7 +348,7 @@ function showResult(job) {
   if (job.asked.trajectory) {
     drawAsked(job.asked.trajectory.map((p) => [p.valence, p.arousal]));
     polyline(layers.measuredPath, job.curve.times.map((_, i) => [job.curve.valence[i], job.curve.arousal[i]]));
-    drawChart($("curve-chart"), job.curve, job.asked_curve, job.seconds);
+    drawChart($("curve-chart"), job.curve, askedCurve(job.asked.trajectory, job.seconds), job.seconds);
   } else {
     show($("curve-chart"), false);
     setPoint(job.asked.valence, job.asked.arousal);
@@ -355,7 +362,16 @@ function showResult(job) {
   }
 }
 
-// Valence (blue) and arousal (red) over time: measured solid, asked dashed.
+// The asked trajectory as a curve over the whole piece: its knots, held flat to both ends.
+function askedCurve(knots, seconds) {
+  const pts = knots.map((k) => [k.time, k.valence, k.arousal]);
+  if (pts[0][0] > 0) pts.unshift([0, pts[0][1], pts[0][2]]);
+  const last = pts[pts.length - 1];
+  if (last[0] < seconds) pts.push([seconds, last[1], last[2]]);
+  return { times: pts.map((p) => p[0]), valence: pts.map((p) => p[1]), arousal: pts.map((p) => p[2]) };
+}
+
+// Valence (blue) and arousal (red) over time: measured solid (with a dot per reading), asked dashed.
 function drawChart(svg, measured, asked, seconds) {
   svg.innerHTML = "";
   show(svg, true);
@@ -371,10 +387,13 @@ function drawChart(svg, measured, asked, seconds) {
   el("text", { x: W - R, y: H - 6, "text-anchor": "end" }, svg).textContent = `${tMax.toFixed(0)} s`;
   el("text", { x: L, y: H - 6 }, svg).textContent = "0";
   const line = (curve, key, color, dashed, cls) => {
-    const pts = curve.times.map((t, i) => `${x(t).toFixed(1)},${y(curve[key][i]).toFixed(1)}`).join(" ");
+    const pts = curve.times.map((t, i) => `${x(t).toFixed(1)},${y(clamp(curve[key][i])).toFixed(1)}`).join(" ");
     const attrs = { points: pts, fill: "none", stroke: color, "stroke-width": 2, class: cls };
     if (dashed) attrs["stroke-dasharray"] = "5 3";
     el("polyline", attrs, svg);
+    if (!dashed) {
+      curve.times.forEach((t, i) => el("circle", { cx: x(t), cy: y(clamp(curve[key][i])), r: 2.5, fill: color }, svg));
+    }
   };
   if (asked) {
     line(asked, "valence", "#2f6fdf", true, "asked-valence");
@@ -382,7 +401,7 @@ function drawChart(svg, measured, asked, seconds) {
   }
   line(measured, "valence", "#2f6fdf", false, "measured-valence");
   line(measured, "arousal", "#d2452f", false, "measured-arousal");
-  el("text", { x: W - R - 4, y: T + 10, "text-anchor": "end" }, svg).textContent =
+  el("text", { x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle" }, svg).textContent =
     "valence (blue), arousal (red)" + (asked ? "; dashed: asked, solid: heard" : "");
 }
 
@@ -396,6 +415,8 @@ function addRecent(job) {
   again.addEventListener("click", () => {
     if (job.asked.trajectory && state.mode !== "trajectory") setMode("trajectory");
     if (!job.asked.trajectory && state.mode !== "point") setMode("point");
+    if (job.asked.trajectory) writePoints(job.asked.trajectory.map((p) => [p.time, p.valence, p.arousal]));
+    $("seconds").value = job.asked.seconds;
     showResult(job);
   });
   item.appendChild(again);
@@ -407,6 +428,8 @@ function addRecent(job) {
 async function analyze() {
   const file = $("upload").files[0];
   const text = $("analysis-text");
+  const problem = $("analysis-error");
+  show(problem, false);
   if (!file) { text.textContent = "Choose an audio file first."; return; }
   text.textContent = `Analyzing ${file.name} …`;
   const form = new FormData();
@@ -414,15 +437,20 @@ async function analyze() {
   try {
     const r = await api("/api/analyze", { method: "POST", body: form });
     const m = r.measured;
-    text.textContent = `${r.name} (${r.seconds.toFixed(1)} s): ${m.mood}, valence ${fmt(m.valence)}, arousal ${fmt(m.arousal)}; ` +
-      "its curve is the purple path on the pad.";
+    const where = r.curve.times.length > 1 ? "its curve is the purple path on the pad" : "one reading: the purple dot";
+    text.textContent = `${r.name} (${r.seconds.toFixed(1)} s): ${m.mood}, valence ${fmt(m.valence)}, arousal ${fmt(m.arousal)}; ${where}.`;
+    layers.analysisDot.setAttribute("cx", clamp(m.valence));
+    layers.analysisDot.setAttribute("cy", -clamp(m.arousal));
+    layers.analysisDot.setAttribute("visibility", r.curve.times.length > 1 ? "hidden" : "visible");
     polyline(layers.analysis, r.curve.times.map((_, i) => [clamp(r.curve.valence[i]), clamp(r.curve.arousal[i])]));
     drawChart($("analysis-chart"), r.curve, null, r.seconds);
   } catch (e) {
     text.textContent = "";
     show($("analysis-chart"), false);
     polyline(layers.analysis, []);
-    showError(e.message);
+    layers.analysisDot.setAttribute("visibility", "hidden");
+    problem.textContent = e.message;
+    show(problem, true);
   }
 }
 
