@@ -112,10 +112,11 @@ def test_analyze_skips_audio_too_short_for_a_reading(tmp_path, capsys):
     from tests.conftest import music_like, write_audio
 
     blip = write_audio(tmp_path / "blip.wav", music_like(0.01, 22050), 22050)  # 220 samples
-    assert main(["analyze", str(blip)]) != 0
+    song = write_audio(tmp_path / "song.wav", music_like(3.0, 22050), 22050)
+    assert main(["analyze", str(blip), str(song)]) == 0
     captured = capsys.readouterr()
     assert "too short to analyse (0.01 s; at least 1 s)" in captured.err.replace("\n", "")
-    assert "1 file(s) skipped" in captured.out
+    assert "1 file(s) skipped" in captured.out and "song.wav" in captured.out
 
 
 def test_demo_writes_a_page_with_a_player_for_every_clip(tmp_path):

@@ -6,9 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from moodtune.audio.distances import ReconstructionScorer
 from moodtune.audio.features import LogMel, MelConfig
 from moodtune.audio.io import load_audio, write_wav
+from moodtune.data.adapters.base import numeric_columns
 from moodtune.engines.base import (
     Continues,
     Engine,
@@ -21,9 +24,9 @@ from moodtune.engines.base import (
     mood_clips,
 )
 from moodtune.engines.symbolic import SymbolicOptions
-from moodtune.errors import MoodtuneError
+from moodtune.errors import AudioReadError, MoodtuneError
 from moodtune.evaluation.mood_model import MoodModel
-from moodtune.fsutil import atomic_path
+from moodtune.fsutil import atomic_path, clean_stale_temps
 from moodtune.midi.engrave import midi_to_musicxml, musicxml_to_svg
 from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory
 from moodtune.shipped import MOOD_MODEL, default_engine, shipped_engines, shipped_path
@@ -69,18 +72,37 @@ def make_request(
     return Request(trajectory=read_trajectory_file(trajectory_file or ""), options=options, **fields)
 
 
+#: The columns of a trajectory CSV.
+TRAJECTORY_COLUMNS = ("time", "valence", "arousal")
+
+
 def read_trajectory_file(path: str | os.PathLike[str]) -> Trajectory:
     """A CSV with columns time, valence, arousal (header required)."""
     import pandas as pd
 
     p = Path(path)
+    expected = "expected a CSV with columns time, valence, arousal"
     if not p.is_file():
         raise MoodtuneError(f"trajectory file not found: {p}")
-    df = pd.read_csv(p, skipinitialspace=True)
+    try:
+        df = pd.read_csv(p, skipinitialspace=True, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError as exc:
+        raise MoodtuneError(f"{p}: empty file; {expected}") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise MoodtuneError(f"{p}: not a readable CSV ({type(exc).__name__}); {expected}") from exc
     df.columns = [str(c).strip() for c in df.columns]
-    if not {"time", "valence", "arousal"} <= set(df.columns):
-        raise MoodtuneError(f"{p}: expected columns time, valence, arousal")
-    return Trajectory.from_points(list(zip(df["time"], df["valence"], df["arousal"], strict=True)))
+    if not set(TRAJECTORY_COLUMNS) <= set(df.columns):
+        raise MoodtuneError(f"{p}: {expected} (found {', '.join(df.columns[:6])})")
+    if df.empty:
+        raise MoodtuneError(f"{p}: no rows; {expected}")
+    df = numeric_columns(df, p, TRAJECTORY_COLUMNS, "trajectory")
+    empty = df[list(TRAJECTORY_COLUMNS)].isna().any(axis=1).to_numpy()
+    if empty.any():
+        raise MoodtuneError(f"{p}: line {int(empty.argmax()) + 2}: a time, valence or arousal is missing")
+    try:
+        return Trajectory.from_points(list(zip(df["time"], df["valence"], df["arousal"], strict=True)))
+    except MoodtuneError as exc:
+        raise MoodtuneError(f"{p}: {exc}") from exc
 
 
 def generate_to_file(
@@ -94,6 +116,7 @@ def generate_to_file(
     """
     result: Result = engine.generate(request)
     out = Path(out)
+    clean_stale_temps(out.parent)
     if result.midi is not None:
         return write_symbolic_outputs(result, out, engine.name)
     write_wav(out, result.audio, result.sr)
@@ -131,12 +154,25 @@ def write_symbolic_outputs(result: Result, out: Path, engine_name: str) -> dict[
     }
 
 
+#: Input audio shorter than this (seconds) is refused by reconstruct, continue and vary.
+MIN_INPUT_SECONDS = 1.0
+
+
+def read_input(path: str | os.PathLike[str], sr: int) -> tuple[np.ndarray, int]:
+    """An input file as mono ``[T]`` at ``sr``; refused (AudioReadError) when unreadable, silent or shorter than
+    :data:`MIN_INPUT_SECONDS`."""
+    audio, sr = load_audio(path, sr=sr)
+    if len(audio) < MIN_INPUT_SECONDS * sr:
+        raise AudioReadError(f"{path}: too short to use ({len(audio) / sr:.2f} s; at least {MIN_INPUT_SECONDS:g} s)")
+    return audio, sr
+
+
 def reconstruct_file(engine: Engine, audio_in: str | os.PathLike[str], out: str | os.PathLike[str]) -> dict[str, Any]:
     """Encode -> decode an audio file with any engine that reconstructs; writes OUT.wav and OUT.png (log-mel of
     the original vs the reconstruction) and returns the log-spectral and MR-STFT distances."""
     if not isinstance(engine, Reconstructs):
         raise MoodtuneError(f"the {engine.name} engine cannot reconstruct audio")
-    audio, sr = load_audio(audio_in, sr=engine.sr)
+    audio, sr = read_input(audio_in, engine.sr)
     recon = engine.reconstruct_audio(audio)
     out = Path(out)
     write_wav(out, recon, sr)
@@ -154,7 +190,7 @@ def continue_file(
     """Continue an audio file with an engine that continues; writes OUT.wav and its spectrogram OUT.png."""
     if not isinstance(engine, Continues):
         raise MoodtuneError(f"the {engine.name} engine cannot continue audio (the sequence engine can)")
-    audio, sr = load_audio(audio_in, sr=engine.sr)
+    audio, sr = read_input(audio_in, engine.sr)
     result = engine.continue_audio(audio, request)
     out = Path(out)
     write_wav(out, result.audio, sr)
@@ -200,7 +236,7 @@ def vary_file(
     """Encode -> perturb -> decode an audio file with an engine that varies; writes OUT.wav and OUT.png."""
     if not isinstance(engine, Varies):
         raise MoodtuneError(f"the {engine.name} engine cannot make variations (the waveform engine can)")
-    audio, sr = load_audio(audio_in, sr=engine.sr)
+    audio, sr = read_input(audio_in, engine.sr)
     v, a = (mood.valence, mood.arousal) if mood is not None else (None, None)
     varied = engine.vary(audio, amount, seed, v, a, style)
     out = Path(out)

@@ -3,12 +3,44 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+#: Between the writing process's id and the random part in a temporary file's name.
+TEMP_MARK = ".pid."
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)" + re.escape(TEMP_MARK) + r"[^.]+\.tmp")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temps(folder: str | os.PathLike[str]) -> int:
+    """Delete the temporary files that writes killed half-way left in ``folder`` (those of processes that are
+    no longer running); returns how many went. Runs that write into a folder call it first."""
+    base = Path(folder)
+    if not base.is_dir():
+        return 0
+    removed = 0
+    for entry in os.scandir(base):
+        match = _TEMP_NAME.match(entry.name)
+        if match and entry.is_file(follow_symlinks=False) and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
 
 
 @contextlib.contextmanager
@@ -19,8 +51,12 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     job killed half-way never leaves a half-written file under the final name.
     """
     target = Path(target)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.{os.getpid()}{TEMP_MARK}", suffix=".tmp" + target.suffix, dir=target.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -131,7 +131,11 @@ class Trajectory:
     def parse(cls, text: str) -> Trajectory:
         """Parse the short CLI form ``"sad:0,happy:30"`` (also ``"0.5/-0.2:10"`` for a point)."""
         knots: list[tuple[float, Mood]] = []
-        for item in filter(None, (p.strip() for p in text.split(","))):
+        if not text.strip():
+            raise MoodtuneError("a trajectory needs at least one point, e.g. 'sad:0,happy:30'")
+        for item in (p.strip() for p in text.split(",")):
+            if not item:
+                raise MoodtuneError(f"an empty point in trajectory {text!r} (two commas in a row, or one at an end?)")
             match = re.fullmatch(r"(.+):([0-9.eE+-]+)", item)
             if not match:
                 raise MoodtuneError(f"a trajectory point is 'MOOD:SECONDS', got {item!r} in {text!r}")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
 
-from moodtune.errors import AudioReadError
+from moodtune.errors import AudioReadError, MoodtuneError
 from moodtune.fsutil import atomic_path
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".aiff", ".aif")
@@ -39,6 +41,8 @@ def load_audio(
     finite, or silent.
     """
     path = Path(path)
+    if not path.is_file():
+        raise AudioReadError(f"{path}: {'a folder, not an audio file' if path.is_dir() else 'no such file'}")
     try:
         with sf.SoundFile(str(path)) as f:
             native_sr = f.samplerate
@@ -87,11 +91,20 @@ def write_wav(path: str | os.PathLike[str], audio: np.ndarray, sr: int, subtype:
     """Write mono ``audio`` ``[T]`` (clipped to [-1, 1]) as WAV, atomically. Returns the path."""
     path = Path(path)
     audio = np.clip(np.asarray(audio, dtype=np.float32).reshape(-1), -1.0, 1.0)
-    with atomic_path(path) as tmp:
-        sf.write(str(tmp), audio, sr, subtype=subtype, format="WAV")
+    try:
+        with atomic_path(path) as tmp:
+            sf.write(str(tmp), audio, sr, subtype=subtype, format="WAV")
+    except sf.LibsndfileError as exc:  # libsndfile says "System error." for a full disk
+        needed = audio.size * {"PCM_16": 2, "PCM_24": 3}.get(subtype, 4) + 4096
+        if shutil.disk_usage(path.parent).free < needed:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from exc
+        raise MoodtuneError(f"{path}: cannot write audio ({_short(exc)})") from exc
     return path
 
 
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[-1] if text else type(exc).__name__
+    line = text[-1] if text else type(exc).__name__
+    if "possibly a pipe" in line or "Format not recognised" in line:
+        return "not a recognised audio format (WAV, FLAC, OGG, MP3, AIFF)"
+    return line

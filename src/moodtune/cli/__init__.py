@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from moodtune import __version__
-from moodtune.errors import MoodtuneError
+from moodtune.errors import MoodtuneError, os_error_message
 
 EXIT_USAGE = 2
 
@@ -76,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.func(args, console) or 0)
         except MoodtuneError as exc:
             print(f"moodtune: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as exc:  # a path that cannot be written or read, a full disk
+            print(f"moodtune: error: {os_error_message(exc)}", file=sys.stderr)
             return EXIT_USAGE
         except KeyboardInterrupt:
             print(

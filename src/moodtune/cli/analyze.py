@@ -8,7 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 from moodtune.api import load_mood_model
-from moodtune.cli.common import EXIT_NOTHING, add_command
+from moodtune.audio.io import AUDIO_EXTENSIONS
+from moodtune.cli.common import add_command
+from moodtune.errors import MoodtuneError
 from moodtune.evaluation.analyze import analyze_files, expand_inputs, write_analysis
 
 DESCRIPTION = (
@@ -33,13 +35,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
     err = Console(stderr=True)
     model = load_mood_model(args.model)
     files = expand_inputs(args.inputs)
+    if not files:
+        raise MoodtuneError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {', '.join(args.inputs)}")
     skipped: list[str] = []
 
-    def skip(path: object, reason: str) -> None:
-        skipped.append(reason)
+    results = list(analyze_files(model, files, args.curve, args.step, lambda _, reason: skipped.append(reason)))
+    if not results:
+        more = f" (and {len(skipped) - 1} more file(s) skipped)" if len(skipped) > 1 else ""
+        raise MoodtuneError(f"nothing to analyse: {skipped[0]}{more}")
+    for reason in skipped:
         err.print(f"[yellow]skipped:[/] {reason}", highlight=False, soft_wrap=True)
-
-    results = list(analyze_files(model, files, curve=args.curve, step_s=args.step, skipped=skip))
     table = Table(title=f"mood of {len(results)} file(s)")
     for col in ("file", "seconds", "valence", "arousal", "mood"):
         table.add_column(col, justify="right" if col in ("seconds", "valence", "arousal") else "left", overflow="fold")
@@ -55,4 +60,4 @@ def run(args: argparse.Namespace, console: Console) -> int:
         console.print(line)
     if skipped:
         console.print(f"{len(skipped)} file(s) skipped")
-    return 0 if results else EXIT_NOTHING
+    return 0

@@ -123,6 +123,22 @@ def _scalar_type(annotation: Any) -> type:
     return annotation
 
 
+def _noting(action: type[argparse.Action]) -> type[argparse.Action]:
+    """``action`` that also adds its option's dest to ``namespace.given`` (the options typed, not defaulted)."""
+
+    class Noting(action):  # type: ignore[valid-type, misc]
+        def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+            super().__call__(parser, namespace, values, option_string)
+            namespace.given = {*getattr(namespace, "given", ()), self.dest}
+
+    return Noting
+
+
+def given_options(args: argparse.Namespace) -> frozenset[str]:
+    """The configuration options typed on the command line (not left at their defaults)."""
+    return frozenset(getattr(args, "given", ()))
+
+
 def add_config_options(p: argparse.ArgumentParser, config: type) -> None:
     """One option per field of a configuration dataclass (see :func:`moodtune.training.config.option`),
     with the dataclass's defaults; fields without a default are required."""
@@ -135,8 +151,9 @@ def add_config_options(p: argparse.ArgumentParser, config: type) -> None:
         help_text = f.metadata.get("help", "")
         kwargs: dict[str, Any] = {"dest": f.name}
         if kind is bool:
-            kwargs["action"] = argparse.BooleanOptionalAction if f.default else "store_true"
+            kwargs["action"] = _noting(argparse.BooleanOptionalAction if f.default else argparse._StoreTrueAction)
         else:
+            kwargs["action"] = _noting(argparse._StoreAction)
             kwargs["type"] = positive_int if kind is int and f.metadata.get("positive") else kind
         if f.metadata.get("choices"):
             kwargs["choices"] = f.metadata["choices"]

@@ -7,7 +7,7 @@ import argparse
 
 from rich.console import Console
 
-from moodtune.cli.common import add_config_options, add_output_flags, config_from_args
+from moodtune.cli.common import add_config_options, add_output_flags, config_from_args, given_options
 from moodtune.evaluation.mood_training import MoodTrainConfig, train_mood
 from moodtune.registry import FAMILIES, resolve
 from moodtune.training.recipe import train
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if isinstance(cfg, MoodTrainConfig):
         result = train_mood(cfg, progress=not args.quiet)
     else:
-        result = train(cfg, progress=not args.quiet, verbose=args.verbose)
+        result = train(cfg, progress=not args.quiet, verbose=args.verbose, given=given_options(args))
     for line in result.lines():
         console.print(line, highlight=False, soft_wrap=True)
     return 0

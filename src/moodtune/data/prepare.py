@@ -31,7 +31,7 @@ from moodtune.data.cache import FeatureCache, LogMelFeature, clip_fingerprint
 from moodtune.data.manifest import build_summary, write_manifest, write_summary
 from moodtune.data.splits import assign_splits
 from moodtune.errors import DatasetError, MoodtuneError
-from moodtune.fsutil import write_json_atomic
+from moodtune.fsutil import clean_stale_temps, write_json_atomic
 from moodtune.midi.render import DEFAULT_GAIN, resolve_soundfont
 from moodtune.progress import progress_bar
 
@@ -203,11 +203,14 @@ def prepare(
     warn = warn or log.warning
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
     out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DatasetError(f"--out {out_dir}: a file, not a folder")
     adapter = make_adapter(dataset, root, labels, seed)
     sf2 = resolve_soundfont(soundfont)
     ctx = Context(out_dir=out_dir.resolve(), sr=sr, clip_seconds=clip_seconds, soundfont=str(sf2), seed=seed)
     discovery = adapter.discover(limit)
+    out_dir.mkdir(parents=True, exist_ok=True)  # only once the input was found: a bad dataset leaves no folder
+    clean_stale_temps(out_dir)
     params = {
         "version": __version__,
         "dataset": dataset,

@@ -13,13 +13,17 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from moodtune.engines.checkpoint import read_checkpoint_config
+from moodtune.engines.checkpoint import fitting, read_checkpoint_config
 from moodtune.errors import MoodtuneError
 from moodtune.mood import Mood, Trajectory
 from moodtune.registry import family, resolve
 
 if TYPE_CHECKING:
     import pretty_midi
+
+
+#: Seeds lie in [0, MAX_SEED): what every random generator here accepts.
+MAX_SEED = 2**63
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Request:
             raise MoodtuneError(f"seconds must lie in [0.5, 3600], got {self.seconds}")
         if not 0.0 <= self.temperature <= 5.0:
             raise MoodtuneError(f"temperature must lie in [0, 5], got {self.temperature}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < MAX_SEED:
+            raise MoodtuneError(f"seed must be a whole number from 0 to {MAX_SEED - 1}, got {self.seed!r}")
 
     def mood_at(self, seconds: np.ndarray) -> np.ndarray:
         """Valence/arousal ``[N, 2]`` asked for at the given times."""
@@ -166,7 +172,8 @@ def load_engine(path: str | os.PathLike[str], device: str = "cpu") -> Engine:
         engine_class = resolve(family(str(name)).engine)
     except MoodtuneError as exc:
         raise MoodtuneError(f"{path}: {exc}") from exc
-    return engine_class.from_checkpoint(path, device)
+    with fitting(path, str(name)):
+        return engine_class.from_checkpoint(path, device)
 
 
 def mood_clips(engine: Engine, moods: tuple[str, ...], seconds: float, seed: int = 0) -> list[tuple[str, Result]]:

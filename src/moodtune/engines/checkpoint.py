@@ -7,8 +7,11 @@ checkpoint folder is all ``moodtune generate --checkpoint`` needs.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +26,31 @@ from moodtune.shipped import WEIGHTS_FROM, resolve_model, shipped_names
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
+#: The config key holding the SHA-256 of the weights file, checked at load.
+SHA_KEY = "weights_sha256"
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def save_checkpoint(
     out_dir: str | os.PathLike[str], engine: str, state: dict[str, torch.Tensor], config: dict[str, Any]
 ) -> Path:
-    """Write weights and config atomically into ``out_dir``; returns the folder."""
+    """Write weights and config atomically into ``out_dir`` (the config records the weights' SHA-256); returns
+    the folder."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / WEIGHTS_FILE) as tmp:
         save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(tmp))
-    write_json_atomic(
-        out / CONFIG_FILE, {"format": FORMAT_VERSION, "engine": engine, "moodtune_version": __version__, **config}
-    )
+        sha = file_sha256(tmp)
+    head = {"format": FORMAT_VERSION, "engine": engine, "moodtune_version": __version__}
+    write_json_atomic(out / CONFIG_FILE, {**head, **config, SHA_KEY: sha})
     return out
 
 
@@ -58,10 +73,17 @@ def read_checkpoint_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The config of a checkpoint, after checking its format version."""
     folder = resolve_checkpoint(path)
     try:
-        config = json.loads((folder / CONFIG_FILE).read_text())
-    except json.JSONDecodeError as exc:
-        raise MoodtuneError(f"{folder / CONFIG_FILE}: corrupt checkpoint config ({exc})") from exc
+        config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:  # JSON and UTF-8 decoding errors are ValueErrors
+        raise MoodtuneError(f"{folder / CONFIG_FILE}: corrupt checkpoint config ({type(exc).__name__})") from exc
+    if not isinstance(config, dict):
+        raise MoodtuneError(f"{folder / CONFIG_FILE}: corrupt checkpoint config (a JSON object expected)")
     fmt = config.get("format")
+    if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT_VERSION:
+        raise MoodtuneError(
+            f"{folder}: checkpoint format {fmt}, written by moodtune {config.get('moodtune_version', '?')}, is newer "
+            f"than moodtune {__version__} reads (format {FORMAT_VERSION}): upgrade moodtune to use it"
+        )
     if fmt != FORMAT_VERSION:
         raise MoodtuneError(
             f"{folder}: checkpoint format {fmt!r} (written by moodtune {config.get('moodtune_version', '?')}) is not "
@@ -82,10 +104,38 @@ def load_checkpoint(
     if engine is not None and config.get("engine") != engine:
         raise MoodtuneError(f"{path}: a {config.get('engine')!r} checkpoint, not a {engine!r} one")
     folder = resolve_checkpoint(path)
-    state = load_file(str(folder / WEIGHTS_FILE))
+    state = read_weights(folder / WEIGHTS_FILE, config.get(SHA_KEY))
     for prefix, name in config.get(WEIGHTS_FROM, {}).items():
         state.update({prefix + k: v for k, v in load_checkpoint(_sibling(folder, name))[0].items()})
     return {k: v.float() if v.dtype == torch.float16 else v for k, v in state.items()}, config
+
+
+@contextlib.contextmanager
+def fitting(path: str | os.PathLike[str], name: str) -> Iterator[None]:
+    """Turn the errors of building a model from a checkpoint whose config or weights do not fit it (a missing
+    key, an edited size, a mangled value) into one MoodtuneError naming the checkpoint."""
+    try:
+        yield
+    except MoodtuneError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+        detail = str(exc).splitlines()[0][:160] if str(exc) else "no detail"
+        raise MoodtuneError(
+            f"{path}: this {name} checkpoint does not fit the {name} model ({type(exc).__name__}: {detail}); "
+            "was it edited or cut short?"
+        ) from exc
+
+
+def read_weights(path: Path, sha256: str | None = None) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file (never code), after checking its SHA-256 when one is recorded."""
+    if sha256 is not None and file_sha256(path) != sha256:
+        raise MoodtuneError(
+            f"{path}: corrupt weights (their SHA-256 differs from the one recorded in {CONFIG_FILE} at training)"
+        )
+    try:
+        return load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types, OSError and ValueError on bad files
+        raise MoodtuneError(f"{path}: corrupt weights file ({type(exc).__name__}: {str(exc)[:120]})") from exc
 
 
 def _sibling(folder: Path, name: str) -> Path:
@@ -120,5 +170,5 @@ def save_shipped(
         if not (prefixes and k.startswith(prefixes))
     }
     extra = {WEIGHTS_FROM: dict(weights_from)} if weights_from else {}
-    body = {k: v for k, v in config.items() if k not in ("format", "engine", "moodtune_version")}
+    body = {k: v for k, v in config.items() if k not in ("format", "engine", "moodtune_version", SHA_KEY)}
     return save_checkpoint(out_dir, str(config["engine"]), kept, {**body, **extra})

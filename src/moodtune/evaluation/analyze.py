@@ -13,7 +13,7 @@ from moodtune.audio.io import AUDIO_EXTENSIONS, AudioReadError, load_audio
 from moodtune.data.adapters.base import files_with_suffix
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.mood_model import MoodModel
-from moodtune.fsutil import write_text_atomic
+from moodtune.fsutil import clean_stale_temps, write_text_atomic
 from moodtune.mood import Mood
 from moodtune.viz.plots import plot_mood_curve
 
@@ -103,6 +103,7 @@ def write_analysis(
         lines.append(f"table: {table_csv}")
     if curve_dir:
         folder = Path(curve_dir)
+        clean_stale_temps(folder)
         for r in results:
             if not len(r.times):
                 continue

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from moodtune.audio.io import resample
-from moodtune.engines.checkpoint import load_checkpoint
+from moodtune.engines.checkpoint import fitting, load_checkpoint
 from moodtune.evaluation.descriptors import MoodDescriptors
 from moodtune.models.mood_regressor import MoodRegressor
 
@@ -34,10 +34,12 @@ class MoodModel:
     def from_checkpoint(cls, path: str | os.PathLike[str]) -> MoodModel:
         """Load a run folder written by ``moodtune train mood``."""
         state, config = load_checkpoint(path, "mood")
-        regressor = MoodRegressor(**config["model"])
-        regressor.load_state_dict(state)
-        d = config["descriptors"]
-        return cls(regressor, MoodDescriptors(d["sr"], d["window_s"], d["hop_s"]), Path(path), config.get("results"))
+        with fitting(path, "mood"):
+            regressor = MoodRegressor(**config["model"])
+            regressor.load_state_dict(state)
+            d = config["descriptors"]
+            descriptors = MoodDescriptors(d["sr"], d["window_s"], d["hop_s"])
+        return cls(regressor, descriptors, Path(path), config.get("results"))
 
     @property
     def sr(self) -> int:

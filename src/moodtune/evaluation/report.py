@@ -30,7 +30,7 @@ from moodtune.evaluation.sets import (
     shaped_noise_set,
 )
 from moodtune.evaluation.symbolic_metrics import METRICS, distribution_overlap, read_piece, set_metrics
-from moodtune.fsutil import write_json_atomic, write_text_atomic
+from moodtune.fsutil import clean_stale_temps, write_json_atomic, write_text_atomic
 from moodtune.midi.render import FluidSynthRenderer
 from moodtune.mood import Trajectory
 from moodtune.training.heldout import read_clips, reconstruction_scores
@@ -174,6 +174,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
     t0 = time.perf_counter()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(out)
     engine = load_engine(cfg.checkpoint)
     manifest = read_manifest(cfg.data)
     mood = mood_model_for(cfg.data, cfg.mood_model, progress, say)

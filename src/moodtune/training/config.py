@@ -91,12 +91,37 @@ class TrainConfig(RunConfig):
     limit_val_batches: int | None = option(None, help="batches per validation (default: all)", positive=True)
 
 
-def from_saved(cfg: TrainConfig, saved: dict[str, Any]) -> TrainConfig:
+def from_saved(cfg: TrainConfig, saved: dict[str, Any], given: frozenset[str] | None = None) -> TrainConfig:
     """The config saved in a run, with this call's epochs, time limit and resume flag (a resumed run keeps
-    everything else it was started with)."""
+    everything else it was started with, and refuses an option in ``given``, or when ``given`` is None one that
+    is not at its default, that differs from the run's)."""
     known = {f.name for f in fields(cfg)}
     kept = {k: v for k, v in saved.items() if k in known}
+    given = {k: v for k, v in _plain(cfg.to_dict()).items() if k not in RESUME_FREE}
+    defaults = _plain({f.name: _default(f) for f in fields(cfg) if f.name in given})
+    for name, value in given.items():
+        asked = name in given if given is not None else value != defaults.get(name, MISSING)
+        if name in kept and asked and value != _plain({name: kept[name]})[name]:
+            raise MoodtuneError(
+                f"--resume continues the run with the settings it started with: {name} was {kept[name]!r}, not "
+                f"{value!r}; leave --{name.replace('_', '-')} out, or train a new run into another --out"
+            )
     return type(cfg)(**{**kept, "epochs": cfg.epochs, "max_minutes": cfg.max_minutes, "resume": cfg.resume})
+
+
+#: Options a resumed run may change: how much longer it trains, where its data and run folder are, its hardware.
+RESUME_FREE = frozenset({"epochs", "max_minutes", "resume", "out", "data", "accelerator", "devices"})
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not MISSING:
+        return f.default
+    return f.default_factory() if f.default_factory is not MISSING else MISSING
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Tuples as lists, as a saved JSON config has them (MISSING kept as is)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
 
 @dataclass(kw_only=True)

@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from moodtune.engines.checkpoint import save_checkpoint
-from moodtune.fsutil import write_json_atomic
+from moodtune.fsutil import clean_stale_temps, write_json_atomic
 from moodtune.registry import family, resolve
 from moodtune.training.config import TrainConfig, from_saved
 from moodtune.training.result import TrainResult
@@ -75,17 +75,22 @@ def recipe_for(engine: str) -> Recipe:
     return resolve(family(engine).recipe)()
 
 
-def train(cfg: TrainConfig, progress: bool = True, verbose: bool = False) -> TrainResult:
-    """Train the family ``cfg`` belongs to into ``cfg.out``; returns what it measured."""
+def train(
+    cfg: TrainConfig, progress: bool = True, verbose: bool = False, given: frozenset[str] | None = None
+) -> TrainResult:
+    """Train the family ``cfg`` belongs to into ``cfg.out``; returns what it measured. ``given``: the options the
+    user set (a resumed run refuses those that differ from the run's own; None: those that differ from the
+    defaults)."""
     started = time.perf_counter()
     recipe = recipe_for(cfg.engine)
     out = Path(cfg.out)
     resume_from = check_run_folder(out, cfg.resume)
     if cfg.resume:
-        cfg = from_saved(cfg, json.loads((out / TRAIN_CONFIG_FILE).read_text())["train"])
+        cfg = from_saved(cfg, json.loads((out / TRAIN_CONFIG_FILE).read_text())["train"], given)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     setup = recipe.setup(cfg, progress)
     out.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(out)
     run_config = {"engine": cfg.engine, "train": cfg.to_dict(), **setup.run_config}
     write_json_atomic(out / TRAIN_CONFIG_FILE, run_config)
     train_loader, val_loader = loaders(setup.train, setup.val, cfg.batch_size, cfg.seed, setup.drop_last)

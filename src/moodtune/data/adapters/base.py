@@ -107,12 +107,32 @@ def read_csv_columns(path: Path, required: tuple[str, ...], what: str) -> Any:
     try:
         df = pd.read_csv(path, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
-        raise DatasetError(f"{path}: cannot read {what} ({exc}); {expected}") from exc
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise DatasetError(f"{path}: cannot read {what} ({detail}); {expected}") from exc
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
         found = ", ".join(df.columns[:8]) + (", ..." if len(df.columns) > 8 else "")
         raise DatasetError(f"{path}: {what} lacks column(s) {', '.join(missing)}; {expected} (found {found})")
+    return df
+
+
+def numeric_columns(df: Any, path: Path, columns: tuple[str, ...], what: str) -> Any:
+    """``df`` with ``columns`` as numbers (empty cells stay NaN); DatasetError names the file, line, column and value
+    of the first cell that is not a number."""
+    import pandas as pd
+
+    for col in columns:
+        raw = df[col]
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise DatasetError(
+                f"{path}: {what}, line {row + 2}, column {col}: {str(raw.iloc[row]).strip()!r} is not a number; "
+                f"expected columns {', '.join(columns)} with numbers"
+            )
+        df[col] = values
     return df
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from moodtune.data.adapters.audio_files import AudioFileAdapter
-from moodtune.data.adapters.base import Discovery, TrackJob, limited, read_csv_columns
+from moodtune.data.adapters.base import Discovery, TrackJob, limited, numeric_columns, read_csv_columns
 from moodtune.errors import DatasetError
 
 STATIC_FILES = ("static_annotations_averaged_songs_1_2000.csv", "static_annotations_averaged_songs_2000_2058.csv")
@@ -34,7 +34,12 @@ def read_static(paths: list[Path]) -> dict[int, tuple[float, float]]:
     """song_id -> (valence, arousal) in [-1, 1] from the static 1-9 files (columns selected by name)."""
     labels: dict[int, tuple[float, float]] = {}
     for path in paths:
-        df = read_csv_columns(path, STATIC_COLUMNS, "DEAM static annotations")
+        df = numeric_columns(
+            read_csv_columns(path, STATIC_COLUMNS, "DEAM static annotations"),
+            path,
+            STATIC_COLUMNS,
+            "DEAM static annotations",
+        )
         for sid, v, a in zip(df["song_id"], df["valence_mean"], df["arousal_mean"], strict=True):
             if pd.isna(sid) or pd.isna(v) or pd.isna(a):
                 continue
@@ -49,6 +54,7 @@ def _scale(x: float) -> float:
 def read_dynamic(path: Path) -> dict[int, list[float | None]]:
     """song_id -> per-second mean of the 2 Hz curve (index = second; None where no sample)."""
     df = read_csv_columns(path, ("song_id",), "DEAM dynamic annotations")
+    df = numeric_columns(df, path, ("song_id",), "DEAM dynamic annotations")
     sample_cols = [(c, int(m.group(1))) for c in df.columns if (m := _SAMPLE_COLUMN.match(c))]
     if not sample_cols:
         raise DatasetError(

@@ -1,0 +1,77 @@
+"""Every bad input of the reliability matrix gives exit 2 and one clear line, and docs/reliability.md is current."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from moodtune.fsutil import TEMP_MARK, atomic_path, clean_stale_temps
+from tests.faults import CASES, Case, run_case
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_a_bad_input_is_one_line_and_exit_2(case: Case, tmp_path: Path) -> None:
+    outcome = run_case(case, tmp_path)
+    assert not outcome.traceback, "\n".join(outcome.lines)
+    assert outcome.kept, outcome.lines
+    assert case.expect in outcome.lines[0]
+
+
+def test_the_reliability_page_is_current() -> None:
+    spec = importlib.util.spec_from_file_location("gen_reliability_doc", ROOT / "scripts" / "gen_reliability_doc.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = module.page()
+    actual = (ROOT / "docs" / "reliability.md").read_text()
+    assert actual == expected, "docs/reliability.md is stale: run 'python scripts/gen_reliability_doc.py'"
+
+
+def test_a_failed_prepare_leaves_no_folder(tmp_path: Path) -> None:
+    from moodtune.cli import main
+
+    assert main(["prepare", "gtzan", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_temp_files_of_killed_writes_are_cleaned_and_live_ones_kept(tmp_path: Path) -> None:
+    dead = tmp_path / f".x.wav.999999999{TEMP_MARK}abc123.tmp.wav"  # no process has that id
+    live = tmp_path / f".y.wav.{os.getpid()}{TEMP_MARK}def456.tmp.wav"
+    other = tmp_path / ".hidden-but-mine.txt"
+    for path in (dead, live, other):
+        path.write_bytes(b"x" * 100)
+    assert clean_stale_temps(tmp_path) == 1
+    assert not dead.exists() and live.exists() and other.exists()
+
+
+def test_a_write_killed_half_way_is_cleaned_by_the_next_run(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import os, time\n"
+        "from moodtune.fsutil import atomic_path\n"
+        f"with atomic_path({str(tmp_path / 'song.wav')!r}) as tmp:\n"
+        "    tmp.write_bytes(b'half'); print('writing', flush=True); time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "writing"
+    child.kill()  # kill -9 in the middle of the write
+    child.wait()
+    left = [p.name for p in tmp_path.iterdir()]
+    assert "song.wav" not in left and len(left) == 1, "nothing under the final name, one temporary file"
+    from moodtune.cli import main
+
+    assert main(["generate", "--mood", "calm", "--seconds", "1", "--out", str(tmp_path / "next.wav")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["next.wav"]
+
+
+def test_atomic_write_refuses_a_folder_as_its_target(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError), atomic_path(tmp_path):
+        time.sleep(0)
