@@ -2,6 +2,7 @@
 Python API and the demo use them without a checkpoint."""
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def test_every_card_names_its_command_data_and_metrics(name):
     assert card["reason"] and card["limits"]
     weights = (SHIPPED_DIR / name / "model.safetensors").read_bytes()
     assert hashlib.sha256(weights).hexdigest() == card["weights_sha256"], "weights changed without a new card"
+    config = json.loads((SHIPPED_DIR / name / "config.json").read_text())
+    assert config["weights_sha256"] == card["weights_sha256"], "the load-time check guards the shipped weights too"
     if name == MOOD_MODEL:
         assert "test_quadrant_accuracy" in card["metrics"]
     else:
