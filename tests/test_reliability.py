@@ -75,3 +75,28 @@ def test_a_write_killed_half_way_is_cleaned_by_the_next_run(tmp_path: Path) -> N
 def test_atomic_write_refuses_a_folder_as_its_target(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError), atomic_path(tmp_path):
         time.sleep(0)
+
+
+def test_a_read_only_output_folder_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    from moodtune.cli import main
+
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    if os.geteuid() == 0:  # root writes through permissions: use a read-only file system instead
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], check=False)
+        if mounted.returncode != 0:
+            pytest.skip("root without permission to mount a read-only file system")
+    else:
+        folder.chmod(0o555)
+    try:
+        assert main(["generate", "--mood", "calm", "--seconds", "1", "--out", str(folder / "x.wav")]) == 2
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(folder)], check=False)
+        folder.chmod(0o755)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("moodtune: error: ")
+    assert "read-only file system" in lines[0] or "permission denied" in lines[0]
+    assert ".tmp" not in lines[0], "the error names the file asked for, not its temporary file"

@@ -43,6 +43,11 @@ def clean_stale_temps(folder: str | os.PathLike[str]) -> int:
     return removed
 
 
+def _naming(exc: OSError, target: Path) -> OSError:
+    """The same error about ``target`` instead of its temporary file (what the user asked to write)."""
+    return type(exc)(exc.errno, exc.strerror, str(target))
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; rename it onto ``target`` on success.
@@ -54,9 +59,12 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.{os.getpid()}{TEMP_MARK}", suffix=".tmp" + target.suffix, dir=target.parent
-    )
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}{TEMP_MARK}", suffix=".tmp" + target.suffix, dir=target.parent
+        )
+    except OSError as exc:
+        raise _naming(exc, target) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -65,6 +73,10 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp_path, target)
+    except OSError as exc:
+        if exc.filename is not None and str(exc.filename) == str(tmp_path):
+            raise _naming(exc, target) from exc
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

@@ -182,7 +182,9 @@ def fit(
     with quiet_lightning(verbose):
         trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose)
         trainer.callbacks.extend(callbacks)
-        trainer.fit(module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None)
+        trainer.fit(
+            module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None, weights_only=True
+        )
     model = load_best_weights(module, ckpt)
     return model, {
         "train_minutes": round((time.perf_counter() - started) / 60, 2),
