@@ -100,3 +100,35 @@ def test_a_read_only_output_folder_is_one_line(tmp_path: Path, capsys: pytest.Ca
     assert len(lines) == 1 and lines[0].startswith("moodtune: error: ")
     assert "read-only file system" in lines[0] or "permission denied" in lines[0]
     assert ".tmp" not in lines[0], "the error names the file asked for, not its temporary file"
+
+
+def test_a_broken_mp3_is_one_line_in_a_real_process(tmp_path: Path) -> None:
+    """What C decoders print (libmpg123's warnings) does not come before moodtune's line."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    noise = tmp_path / "noise.mp3"
+    noise.write_bytes(np.random.default_rng(1).bytes(5000))
+    done = subprocess.run([sys.executable, "-m", "moodtune", "analyze", str(noise)], capture_output=True, text=True)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "not a recognised audio format" in lines[0]
+
+
+def test_a_full_disk_keeps_what_was_written_before(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from moodtune.cli import main
+    from tests.faults import small_disk
+
+    made = tmp_path / "made.wav"
+    assert main(["generate", "--mood", "calm", "--seconds", "1", "--out", str(made)]) == 0
+    before = made.read_bytes()
+    made.unlink()
+    with small_disk(tmp_path):
+        earlier = tmp_path / "disk" / "earlier.wav"
+        earlier.write_bytes(before)  # written before the disk filled up
+        assert main(["generate", "--mood", "calm", "--seconds", "20", "--out", str(tmp_path / "disk" / "x.wav")]) == 2
+        assert earlier.read_bytes() == before
+        assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == ["earlier.wav"], "no partial file is left"
+    assert "no space left" in capsys.readouterr().err

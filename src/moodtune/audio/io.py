@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +48,9 @@ def load_audio(
     if not path.is_file():
         raise AudioReadError(f"{path}: {'a folder, not an audio file' if path.is_dir() else 'no such file'}")
     try:
-        with sf.SoundFile(str(path)) as f:
+        with _quiet_native_stderr():
+            opened = sf.SoundFile(str(path))
+        with opened as f:
             native_sr = f.samplerate
             declared = f.frames
             if declared <= 0:
@@ -75,7 +81,8 @@ def load_audio(
 def audio_info(path: str | os.PathLike[str]) -> tuple[int, float]:
     """``(sample_rate, duration_seconds)`` from the header of ``path``; :class:`AudioReadError` if unreadable."""
     try:
-        info = sf.info(str(path))
+        with _quiet_native_stderr():
+            info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise AudioReadError(f"{path}: unreadable audio ({_short(exc)})") from exc
     return info.samplerate, info.frames / max(info.samplerate, 1)
@@ -100,6 +107,25 @@ def write_wav(path: str | os.PathLike[str], audio: np.ndarray, sr: int, subtype:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from exc
         raise MoodtuneError(f"{path}: cannot write audio ({_short(exc)})") from exc
     return path
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """While a file is opened on the main thread, drop what C decoders print on stderr (libmpg123 warns about
+    a broken MP3 before moodtune can say so in one line). Other threads are left alone: file descriptor 2 is
+    shared by the whole process."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _short(exc: BaseException) -> str:
