@@ -46,7 +46,14 @@ def load_audio(
     """
     path = Path(path)
     if not path.is_file():
-        raise AudioReadError(f"{path}: {'a folder, not an audio file' if path.is_dir() else 'no such file'}")
+        what = (
+            "a folder, not an audio file"
+            if path.is_dir()
+            else "not a regular file"
+            if path.exists()
+            else "no such file"
+        )
+        raise AudioReadError(f"{path}: {what}")
     try:
         with _quiet_native_stderr():
             opened = sf.SoundFile(str(path))
