@@ -132,3 +132,18 @@ def test_a_full_disk_keeps_what_was_written_before(tmp_path: Path, capsys: pytes
         assert earlier.read_bytes() == before
         assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == ["earlier.wav"], "no partial file is left"
     assert "no space left" in capsys.readouterr().err
+
+
+def test_an_out_that_is_a_pipe_is_refused_and_a_link_is_written_through(tmp_path: Path, capsys) -> None:
+    from moodtune.cli import main
+
+    pipe = tmp_path / "pipe.wav"
+    os.mkfifo(pipe)
+    assert main(["generate", "--mood", "calm", "--seconds", "1", "--out", str(pipe)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    assert not pipe.is_file() and pipe.exists(), "the pipe is still a pipe"
+    real, link = tmp_path / "real.wav", tmp_path / "link.wav"
+    real.write_bytes(b"old")
+    link.symlink_to(real)
+    assert main(["generate", "--mood", "calm", "--seconds", "1", "--out", str(link)]) == 0
+    assert link.is_symlink() and real.read_bytes()[:4] == b"RIFF"

@@ -56,8 +56,12 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     job killed half-way never leaves a half-written file under the final name.
     """
     target = Path(target)
+    if target.is_symlink():
+        target = target.resolve()  # write the file the link points to; the link stays
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+    if target.exists() and not target.is_file():  # a device, a pipe, a socket: never replaced by a file
+        raise OSError(errno.EINVAL, "not a regular file: a device, pipe or socket is not replaced", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, tmp = tempfile.mkstemp(

@@ -17,6 +17,8 @@ from moodtune import __version__
 from moodtune.errors import MoodtuneError, os_error_message
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "moodtune: interrupted (finished work is kept; run the same command again to resume)"
 
 #: command -> (module in this package, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -64,7 +66,11 @@ def _command_of(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``moodtune`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(_command_of(argv)).parse_args(argv)
+    try:
+        args = build_parser(_command_of(argv)).parse_args(argv)  # imports the command's module: can take seconds
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED
     verbose = bool(getattr(args, "verbose", False))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     console = Console()
@@ -81,7 +87,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"moodtune: error: {os_error_message(exc)}", file=sys.stderr)
             return EXIT_USAGE
         except KeyboardInterrupt:
-            print(
-                "moodtune: interrupted (finished work is kept; run the same command again to resume)", file=sys.stderr
-            )
-            return 130
+            print(INTERRUPTED, file=sys.stderr)
+            return EXIT_INTERRUPTED

@@ -182,9 +182,14 @@ def fit(
     with quiet_lightning(verbose):
         trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose)
         trainer.callbacks.extend(callbacks)
-        trainer.fit(
-            module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None, weights_only=True
-        )
+        try:
+            trainer.fit(
+                module, train_loader, val_loader, ckpt_path=str(resume_from) if resume_from else None, weights_only=True
+            )
+        except SystemExit as exc:  # Lightning turns Ctrl+C into exit(1) after its own clean-up
+            if trainer.interrupted:
+                raise KeyboardInterrupt from exc
+            raise
     model = load_best_weights(module, ckpt)
     return model, {
         "train_minutes": round((time.perf_counter() - started) / 60, 2),
