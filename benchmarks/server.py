@@ -7,28 +7,21 @@ Run alone with ``python benchmarks/server.py``; ``make bench`` includes it.
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 import time
 
 import httpx
 
-from moodtune.server.load import drive
+from moodtune.server.load import drive, free_port
 
 REQUESTS = 32
 BODY = {"mood": "happy", "seconds": 10.0}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def bench_server(n: int = REQUESTS, workers: int = 2) -> list[tuple[str, str]]:
     """Start a server in its own process, load it, stop it; returns the result rows."""
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "moodtune", "serve", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"

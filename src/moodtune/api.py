@@ -26,7 +26,7 @@ from moodtune.engines.base import (
 from moodtune.engines.symbolic import SymbolicOptions
 from moodtune.errors import AudioReadError, MoodtuneError
 from moodtune.evaluation.mood_model import MoodModel
-from moodtune.fsutil import atomic_path, clean_stale_temps
+from moodtune.fsutil import atomic_path
 from moodtune.midi.engrave import midi_to_musicxml, musicxml_to_svg
 from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory
 from moodtune.shipped import MOOD_MODEL, default_engine, shipped_engines, shipped_path
@@ -116,7 +116,6 @@ def generate_to_file(
     """
     result: Result = engine.generate(request)
     out = Path(out)
-    clean_stale_temps(out.parent)
     if result.midi is not None:
         return write_symbolic_outputs(result, out, engine.name)
     write_wav(out, result.audio, result.sr)

@@ -38,5 +38,4 @@ _OS_ERRORS = {
 def os_error_message(exc: OSError) -> str:
     """One line for an OSError: the path it concerns and what the error means (``out/x.wav: is a folder; ...``)."""
     what = _OS_ERRORS.get(exc.errno or 0) or exc.strerror or (os.strerror(exc.errno) if exc.errno else str(exc))
-    where = exc.filename if exc.filename is not None else None
-    return f"{where}: {what}" if where is not None else str(what)
+    return f"{exc.filename}: {what}" if exc.filename is not None else str(what)

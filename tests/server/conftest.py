@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from moodtune.server import ServerSettings, create_app
+from moodtune.server.load import free_port
 
 
 @pytest.fixture
@@ -33,18 +33,12 @@ def wait_job(client: TestClient, url: str, timeout: float = 60.0) -> dict:
     raise AssertionError(f"job {url} still not finished after {timeout} s")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``http://127.0.0.1:PORT``: the app served by uvicorn in a thread for the whole session."""
     out = tmp_path_factory.mktemp("live") / "serve"
     config = uvicorn.Config(
-        create_app(ServerSettings(out=out)), host="127.0.0.1", port=_free_port(), log_level="warning"
+        create_app(ServerSettings(out=out)), host="127.0.0.1", port=free_port(), log_level="warning"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rich.console import Console
 
@@ -16,6 +17,7 @@ from moodtune.cli.common import (
     request_fields,
     request_from_args,
 )
+from moodtune.fsutil import clean_stale_temps
 
 DESCRIPTION = (
     "Generate music from a trained checkpoint. Audio engines write OUT as WAV; the symbolic engine writes OUT "
@@ -32,4 +34,5 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
 
 def run(args: argparse.Namespace, console: Console) -> int:
     request = request_from_args(args, **request_fields(args))
+    clean_stale_temps(Path(args.out).parent)  # what killed runs left in the output folder
     return print_written(console, generate_to_file(engine_from_args(args), request, args.out, plot=args.plot))

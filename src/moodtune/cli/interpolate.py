@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rich.console import Console
 
 from moodtune.api import generate_to_file
 from moodtune.cli.common import add_command, add_sampling_args, engine_from_args, print_written, request_fields
 from moodtune.engines.base import Request
+from moodtune.fsutil import clean_stale_temps
 from moodtune.mood import Mood, Trajectory
 
 DESCRIPTION = "Generate music whose mood moves linearly from --from to --to over --seconds."
@@ -25,4 +27,5 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
 def run(args: argparse.Namespace, console: Console) -> int:
     start, end = Mood.parse(args.start), Mood.parse(args.end)
     request = Request(trajectory=Trajectory(((0.0, start), (max(args.seconds, 1e-3), end))), **request_fields(args))
+    clean_stale_temps(Path(args.out).parent)  # what killed runs left in the output folder
     return print_written(console, generate_to_file(engine_from_args(args), request, args.out, plot=args.plot))

@@ -3,6 +3,7 @@ test and ``make bench``. It talks to the URL it is given, and nothing else."""
 
 from __future__ import annotations
 
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +41,13 @@ class LoadReport:
     def throughput(self) -> float:
         """Finished jobs per second of wall time."""
         return len(self.latencies) / self.wall_s if self.wall_s else 0.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server started next)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _one(client: httpx.Client, body: dict[str, Any], timeout_s: float, report: LoadReport) -> None:
