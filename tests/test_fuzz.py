@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from moodtune.api import read_trajectory_file
@@ -77,6 +77,7 @@ def test_trajectory_strings_work_or_say_why(points: list[tuple[str, str]], stray
     st.lists(st.lists(cells, min_size=0, max_size=5), max_size=5),
     st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]),
 )
+@example(["time", "valence", "arousal", "time "], [["0.0"]], "utf-8")  # a column twice once names are stripped
 def test_trajectory_csvs_work_or_say_why(header: list[str], rows: list[list[str]], encoding: str) -> None:
     text = "\n".join([",".join(header), *(",".join(r) for r in rows)]) + "\n"
     path = write_tmp(text.encode(encoding, errors="replace"), "t.csv")

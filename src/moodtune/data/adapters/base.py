@@ -123,6 +123,8 @@ def numeric_columns(df: Any, path: Path, columns: tuple[str, ...], what: str) ->
     import pandas as pd
 
     for col in columns:
+        if list(df.columns).count(col) > 1:
+            raise DatasetError(f"{path}: {what}: column {col} appears more than once; expected one of each")
         raw = df[col]
         values = pd.to_numeric(raw, errors="coerce")
         bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
