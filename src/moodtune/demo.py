@@ -172,4 +172,5 @@ def _trained(
         shutil.rmtree(run)  # an interrupted demo run: start it again
     cfg = resolve(family(name).config)(data=str(run.parent / "data"), out=str(run), **overrides)
     say(f"training for up to {cfg.max_minutes:g} minutes")
-    return train(cfg, progress=progress, verbose=verbose).flat()
+    result = train(cfg, progress=progress, verbose=verbose)  # one process: always the one that writes
+    return result.flat() if result is not None else {}

@@ -44,6 +44,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         result = train_mood(cfg, progress=not args.quiet)
     else:
         result = train(cfg, progress=not args.quiet, verbose=args.verbose, given=given_options(args))
+        if result is None:  # another process of a multi-process run; the first one prints the summary
+            return 0
     for line in result.lines():
         console.print(line, highlight=False, soft_wrap=True)
     return 0

@@ -2,8 +2,13 @@
 
 A feature is anything with a ``name``, a ``params()`` dict and ``compute(audio, sr)``; its
 entries live in ``cache/<name>-<hash of params>/``, so changing a parameter never reuses a
-stale entry. Entries are written atomically. Engines register their own features by
-implementing :class:`Feature` and calling :meth:`FeatureCache.ensure`.
+stale entry. Engines register their own features by implementing :class:`Feature` and calling
+:meth:`FeatureCache.ensure`.
+
+Many processes may share a cache (the ranks of a multi-GPU run, two ``prepare`` runs): an entry is
+written to a temporary file, read back and checked, then renamed into place, so a reader sees a whole
+entry or none; :meth:`FeatureCache.ensure` fills a feature's folder under a lock, so the entries are
+computed once. Training reads entries lazily (:class:`CachedArray`): a dataset larger than memory trains.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,10 +27,12 @@ import pandas as pd
 
 from moodtune.audio.features import LogMel, MelConfig
 from moodtune.audio.io import load_audio
-from moodtune.fsutil import atomic_path, write_json_atomic
+from moodtune.errors import DatasetError
+from moodtune.fsutil import atomic_path, file_lock, write_json_atomic
 from moodtune.progress import progress_bar
 
 CACHE_DIR = "cache"
+LOCK_FILE = ".lock"
 
 
 class Feature(Protocol):
@@ -104,21 +112,49 @@ class FeatureCache:
         path = self.entry(feature, clip_id, fingerprint)
         with atomic_path(path) as tmp:
             np.save(tmp, value)
+            written = np.load(tmp, mmap_mode="r")  # verify before it becomes visible under its name
+            same = written.shape == value.shape and written.dtype == value.dtype
+            if not (same and np.array_equal(written, value, equal_nan=True)):
+                raise OSError(f"{path}: the entry read back differs from the one written")
+            del written
         return path
 
     def load(self, feature: Feature, clip_id: str, fingerprint: str) -> np.ndarray:
-        """Load one entry (raises FileNotFoundError when absent)."""
-        return np.load(self.entry(feature, clip_id, fingerprint))
+        """Load one entry (FileNotFoundError when absent, DatasetError when damaged)."""
+        path = self.entry(feature, clip_id, fingerprint)
+        try:
+            return np.load(path)
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, EOFError) as exc:
+            raise damaged(path, exc) from exc
 
     def load_row(self, feature: Feature, row: pd.Series | dict[str, Any]) -> np.ndarray:
         """Load the entry of a manifest row."""
         return self.load(feature, row["clip_id"], row["fingerprint"])
+
+    def open_row(self, feature: Feature, row: pd.Series | dict[str, Any]) -> CachedArray:
+        """The entry of a manifest row, read on demand (FileNotFoundError when absent, DatasetError when damaged)."""
+        return CachedArray(self.entry(feature, row["clip_id"], row["fingerprint"]))
 
     def ensure(self, manifest: pd.DataFrame, feature: Feature, workers: int = 1, progress: bool = True) -> int:
         """Compute every missing entry of ``feature`` for the manifest's clips. Returns how many were computed."""
         todo = [r for r in manifest.to_dict("records") if not self.has(feature, r["clip_id"], r["fingerprint"])]
         if not todo:
             return 0
+        folder = self.folder(feature)
+
+        def waiting() -> None:
+            if progress:
+                print(f"waiting for another process that is caching {feature.name} in {folder}", file=sys.stderr)
+
+        with file_lock(folder / LOCK_FILE, waiting):  # one process computes; the others then find the entries
+            todo = [r for r in todo if not self.has(feature, r["clip_id"], r["fingerprint"])]
+            if todo:
+                self._compute(todo, feature, workers, progress)
+        return len(todo)
+
+    def _compute(self, todo: list[dict[str, Any]], feature: Feature, workers: int, progress: bool) -> None:
         with progress_bar(f"caching {feature.name}", total=len(todo), enabled=progress) as advance:
             if workers <= 1:
                 for row in todo:
@@ -128,7 +164,47 @@ class FeatureCache:
                 with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
                     for _ in pool.map(_compute_entry, [self.root.parent] * len(todo), [feature] * len(todo), todo):
                         advance()
-        return len(todo)
+
+
+def damaged(path: Path, exc: BaseException) -> DatasetError:
+    """The error for a cache entry that cannot be read (truncated or overwritten by hand)."""
+    return DatasetError(f"{path}: damaged cache entry ({exc}); delete it and run 'moodtune prepare' again")
+
+
+class CachedArray:
+    """A cache entry read on demand: ``shape``, ``dtype`` and ``len()`` come from the .npy header; indexing maps
+    the file, copies the part asked for and lets the mapping go, so a dataset of any size holds in memory only
+    what a batch reads. ``np.asarray(entry)`` reads it whole."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            with open(path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                read_header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(f)
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, EOFError) as exc:
+            raise damaged(path, exc) from exc
+        self.shape: tuple[int, ...] = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        try:
+            mapped = np.load(self.path, mmap_mode="r")
+        except (OSError, ValueError, EOFError) as exc:
+            raise damaged(self.path, exc) from exc
+        return np.array(mapped[key])
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        whole = self[...]
+        return whole if dtype is None else whole.astype(dtype)
 
 
 def _worker_init() -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from moodtune.data.cache import FeatureCache, LogMelFeature
+from moodtune.data.cache import CachedArray, FeatureCache, LogMelFeature
 from moodtune.data.manifest import read_manifest
 from moodtune.errors import DatasetError
 from moodtune.labels import mood_vector
@@ -23,7 +23,8 @@ def style_vocabulary(manifest: pd.DataFrame) -> list[str]:
 
 
 class MelSliceDataset(Dataset):
-    """128-frame log-mel slices of a split, held in memory as float16.
+    """128-frame log-mel slices of a split, read from the cache as they are asked for (memory does not grow with
+    the dataset).
 
     Each clip yields ``floor(frames / slice_frames)`` items per epoch. With ``random_offset``
     (training) a slice starts at a random frame; otherwise slices are consecutive from frame 0.
@@ -45,11 +46,11 @@ class MelSliceDataset(Dataset):
             raise DatasetError(f"{data_dir}: the {split} split is empty")
         cache, feature = FeatureCache(data_dir), LogMelFeature()
         index = {s: i for i, s in enumerate(styles)}
-        self.mels: list[np.ndarray] = []
+        self.mels: list[CachedArray] = []
         moods, style_ids = [], []
         for row in df.to_dict("records"):
             try:
-                mel = cache.load_row(feature, row)
+                mel = cache.open_row(feature, row)
             except FileNotFoundError as exc:
                 raise DatasetError(f"{data_dir}: cached log-mel of {row['clip_id']} is missing; rerun prepare") from exc
             if mel.shape[1] < slice_frames:
@@ -71,5 +72,5 @@ class MelSliceDataset(Dataset):
         mel = self.mels[clip]
         f = self.slice_frames
         start = int(np.random.randint(0, mel.shape[1] - f + 1)) if self.random_offset else k * f
-        x = torch.from_numpy(mel[:, start : start + f].astype(np.float32)).unsqueeze(0)
+        x = torch.from_numpy(mel[:, start : start + f].astype(np.float32)).unsqueeze(0)  # reads this slice only
         return {"x": x, "mood": self.moods[clip], "style": self.styles[clip]}

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from moodtune.data.cache import Feature, FeatureCache, clip_fingerprint
+from moodtune.data.cache import CachedArray, Feature, FeatureCache, clip_fingerprint
 from moodtune.data.manifest import read_manifest
 from moodtune.errors import DatasetError
 from moodtune.labels import UNKNOWN_STYLE, mood_vector
@@ -46,7 +46,7 @@ class Track:
     track_id: str
     path: str
     split: str
-    feature: np.ndarray
+    feature: np.ndarray | CachedArray  # indexing reads only the part asked for
     clip_starts: np.ndarray
     moods: np.ndarray
     style: int
@@ -103,7 +103,7 @@ def load_tracks(
                 track_id=row["track_id"],
                 path=row["path"],
                 split=row["split"],
-                feature=cache.load_row(feature, row),
+                feature=cache.open_row(feature, row),
                 clip_starts=(clips["start_s"].to_numpy() - row["start_s"]).astype(np.float64),
                 moods=moods.astype(np.float32),
                 style=index.get(str(clips["style"].iloc[0]), UNKNOWN_STYLE),

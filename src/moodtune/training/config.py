@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 from moodtune.errors import MoodtuneError
 
 SIZES = ("debug", "small", "base")
+STRATEGIES = ("auto", "ddp", "ddp_spawn", "fsdp")
+PRECISIONS = ("32", "16-mixed", "bf16-mixed")
 
 
 def option(
@@ -82,7 +84,23 @@ class TrainConfig(RunConfig):
     epochs: int = option(30, help="maximum number of epochs", positive=True)
     max_minutes: float | None = option(None, help="stop training after this many minutes", positive=True)
     accelerator: str = option("auto", help="where to train", choices=("auto", "cpu", "gpu"))
-    devices: int = option(1, help="number of devices to train on", positive=True)
+    devices: int = option(
+        1,
+        help="devices per machine: GPUs, or CPU processes (one per core); more than 1 trains data-parallel",
+        positive=True,
+    )
+    num_nodes: int = option(1, help="machines to train on together (see docs/scaling.md)", positive=True)
+    strategy: str = option(
+        "auto",
+        help="how several devices share the work: auto (ddp when there are several), ddp (one process per device, "
+        "the usual choice), ddp_spawn (processes started from this one), fsdp (GPUs: weights sharded too)",
+        choices=STRATEGIES,
+    )
+    precision: str = option(
+        "32",
+        help="arithmetic: 32 (full), 16-mixed (GPUs) or bf16-mixed (recent GPUs and CPUs with bfloat16 support)",
+        choices=PRECISIONS,
+    )
     resume: bool = option(False, help="continue the run in --out from its last checkpoint")
     size: str = option("small", help="network size: debug (tests), small (CPU) or base", choices=SIZES)
     batch_size: int = option(32, help="examples per batch", positive=True)
@@ -92,25 +110,28 @@ class TrainConfig(RunConfig):
 
 
 def from_saved(cfg: TrainConfig, saved: dict[str, Any], given: frozenset[str] | None = None) -> TrainConfig:
-    """The config saved in a run, with this call's epochs, time limit and resume flag (a resumed run keeps
-    everything else it was started with, and refuses an option in ``given``, or when ``given`` is None one that
-    is not at its default, that differs from the run's)."""
+    """The config saved in a run, with this call's :data:`RESUME_FREE` options (length, folders, hardware).
+
+    A resumed run keeps everything else it was started with. It refuses an option that differs from the run's
+    when the user set it: one named in ``given``, or, when ``given`` is None, one that is not at its default."""
     known = {f.name for f in fields(cfg)}
     kept = {k: v for k, v in saved.items() if k in known}
-    given = {k: v for k, v in _plain(cfg.to_dict()).items() if k not in RESUME_FREE}
-    defaults = _plain({f.name: _default(f) for f in fields(cfg) if f.name in given})
-    for name, value in given.items():
+    values = {k: v for k, v in _plain(cfg.to_dict()).items() if k not in RESUME_FREE}
+    defaults = _plain({f.name: _default(f) for f in fields(cfg) if f.name in values})
+    for name, value in values.items():
         asked = name in given if given is not None else value != defaults.get(name, MISSING)
         if name in kept and asked and value != _plain({name: kept[name]})[name]:
             raise MoodtuneError(
                 f"--resume continues the run with the settings it started with: {name} was {kept[name]!r}, not "
                 f"{value!r}; leave --{name.replace('_', '-')} out, or train a new run into another --out"
             )
-    return type(cfg)(**{**kept, "epochs": cfg.epochs, "max_minutes": cfg.max_minutes, "resume": cfg.resume})
+    return type(cfg)(**{**kept, **{name: getattr(cfg, name) for name in RESUME_FREE}})
 
 
 #: Options a resumed run may change: how much longer it trains, where its data and run folder are, its hardware.
-RESUME_FREE = frozenset({"epochs", "max_minutes", "resume", "out", "data", "accelerator", "devices"})
+RESUME_FREE = frozenset(
+    {"epochs", "max_minutes", "resume", "out", "data", "accelerator", "devices", "num_nodes", "strategy", "precision"}
+)
 
 
 def _default(f: dataclasses.Field[Any]) -> Any:

@@ -24,6 +24,7 @@ from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.fsutil import clean_stale_temps, write_json_atomic
 from moodtune.registry import family, resolve
 from moodtune.training.config import TrainConfig, from_saved
+from moodtune.training.distributed import check_hardware, is_primary
 from moodtune.training.result import TrainResult
 from moodtune.training.trainer import check_run_folder, fit, loaders, write_training_plots
 
@@ -77,28 +78,38 @@ def recipe_for(engine: str) -> Recipe:
 
 def train(
     cfg: TrainConfig, progress: bool = True, verbose: bool = False, given: frozenset[str] | None = None
-) -> TrainResult:
+) -> TrainResult | None:
     """Train the family ``cfg`` belongs to into ``cfg.out``; returns what it measured. ``given``: the options the
     user set (a resumed run refuses those that differ from the run's own; None: those that differ from the
-    defaults)."""
+    defaults).
+
+    With several devices or nodes every process trains on its share of the data; the first process (global rank
+    0) alone writes the run folder, fits what follows training and returns the result; the others return None.
+    """
     started = time.perf_counter()
+    check_hardware(cfg)
     recipe = recipe_for(cfg.engine)
     out = Path(cfg.out)
+    primary = is_primary()
     resume_from = check_run_folder(out, cfg.resume)
     if cfg.resume:
         cfg = from_saved(cfg, json.loads((out / TRAIN_CONFIG_FILE).read_text())["train"], given)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    setup = recipe.setup(cfg, progress)
-    out.mkdir(parents=True, exist_ok=True)
-    clean_stale_temps(out)
+    setup = recipe.setup(cfg, progress and primary)
     run_config = {"engine": cfg.engine, "train": cfg.to_dict(), **setup.run_config}
-    write_json_atomic(out / TRAIN_CONFIG_FILE, run_config)
-    train_loader, val_loader = loaders(setup.train, setup.val, cfg.batch_size, cfg.seed, setup.drop_last)
-    model, fitted = fit(
+    if primary:
+        out.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(out)
+        write_json_atomic(out / TRAIN_CONFIG_FILE, run_config)
+    train_loader, val_loader = loaders(setup.train, setup.val, cfg.batch_size, setup.drop_last)
+    fitted = fit(
         setup.module, out, cfg, train_loader, val_loader, resume_from, started, progress, verbose, setup.callbacks
     )
+    if fitted is None:  # another process of a multi-process run: the first one writes the run
+        return None
+    model, counts = fitted
     finished = recipe.finish(cfg, setup, model, out)
-    result = TrainResult(engine=cfg.engine, out=str(out), metrics=finished.metrics, **fitted)
+    result = TrainResult(engine=cfg.engine, out=str(out), metrics=finished.metrics, **counts)
     save_checkpoint(
         out, cfg.engine, finished.state, {**run_config, **finished.config, "data": cfg.data, "results": result.flat()}
     )

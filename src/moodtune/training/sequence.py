@@ -30,6 +30,7 @@ from moodtune.models.sequence import SequenceModelConfig
 from moodtune.mood import Mood
 from moodtune.progress import progress_bar
 from moodtune.training.config import TrainConfig, option
+from moodtune.training.distributed import is_primary
 from moodtune.training.heldout import heldout_rows
 from moodtune.training.recipe import Finished, Recipe, Setup
 from moodtune.training.sequence_module import SequenceModule
@@ -130,9 +131,10 @@ def encoded_tracks(
     if resume and latents_file.is_file():
         return {s: [LatentTrack(**t) for t in tracks] for s, tracks in torch.load(latents_file).items()}
     data = {s: track_latents(vae, manifest, vae.styles, s, progress) for s in ("train", "val")}
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(latents_file) as tmp:
-        torch.save({s: [asdict(t) for t in tracks] for s, tracks in data.items()}, tmp)
+    if is_primary():  # one writer when several processes train together
+        out.mkdir(parents=True, exist_ok=True)
+        with atomic_path(latents_file) as tmp:
+            torch.save({s: [asdict(t) for t in tracks] for s, tracks in data.items()}, tmp)
     return data
 
 

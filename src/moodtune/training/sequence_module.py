@@ -62,19 +62,19 @@ class SequenceModule(L.LightningModule):
             g_logit = self.discriminator(fake, mood, style)
             adv = F.binary_cross_entropy_with_logits(g_logit, torch.ones_like(g_logit))
             loss = l2 + self.adv_weight * adv
-            self.log_dict({"train/d_loss": d_loss, "train/adv": adv}, on_step=True, on_epoch=True)
+            self.log_dict({"train/d_loss": d_loss, "train/adv": adv}, on_step=True, on_epoch=True, sync_dist=True)
         g_opt.zero_grad()
         self.manual_backward(loss)
         self.clip_gradients(g_opt, gradient_clip_val=1.0, gradient_clip_algorithm="norm")
         g_opt.step()
-        self.log_dict({"train/loss": loss, "train/l2": l2}, on_step=True, on_epoch=True, prog_bar=True)
+        self.log_dict({"train/loss": loss, "train/l2": l2}, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         z, mood, style = batch["z"], batch["mood"], batch["style"]
         noise = self._noise(z)
         forced = F.mse_loss(self.model.rollout(z, mood, style, noise, 0.0), z[:, 1:])
         free = F.mse_loss(self.model.rollout(z, mood, style, noise, 1.0), z[:, 1:])
-        self.log_dict({"val/loss": free, "val/l2_forced": forced}, on_epoch=True, prog_bar=True)
+        self.log_dict({"val/loss": free, "val/l2_forced": forced}, on_epoch=True, prog_bar=True, sync_dist=True)
 
     def configure_optimizers(self) -> Any:
         g = torch.optim.Adam(self.model.parameters(), lr=self.lr)

@@ -27,9 +27,17 @@ class SymbolicLSTMModule(L.LightningModule):
             logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1), ignore_index=self.pad_id
         )
         n = tokens.shape[0]
-        self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=n, on_step=stage == "train", on_epoch=True)
+        self.log(
+            f"{stage}/loss",
+            loss,
+            prog_bar=True,
+            batch_size=n,
+            on_step=stage == "train",
+            on_epoch=True,
+            sync_dist=True,  # with several processes: the mean over every process's share
+        )
         if stage == "val":
-            self.log("val/perplexity", torch.exp(loss), prog_bar=True, batch_size=n, on_epoch=True)
+            self.log("val/perplexity", torch.exp(loss), prog_bar=True, batch_size=n, on_epoch=True, sync_dist=True)
         return loss
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:

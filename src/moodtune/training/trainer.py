@@ -67,24 +67,39 @@ class ProgressLines(L.Callback):
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.started = self.last = time.perf_counter()
-        print(f"training: up to {trainer.max_epochs} epochs", file=sys.stderr, flush=True)
+        if trainer.is_global_zero:
+            print(f"training: up to {trainer.max_epochs} epochs, {_shape(trainer)}", file=sys.stderr, flush=True)
 
-    def _line(self, trainer: L.Trainer) -> str:
+    def _line(self, trainer: L.Trainer, done: bool = False) -> str:
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.endswith("loss")}
         losses = ", ".join(f"{k} {v:.4g}" for k, v in sorted(metrics.items()))
         minutes = (time.perf_counter() - self.started) / 60
-        return (
-            f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}, step {trainer.global_step}, {minutes:.1f} min"
-            + (f": {losses}" if losses else "")
+        epoch = trainer.current_epoch if done else trainer.current_epoch + 1  # when done: the epochs completed
+        return f"epoch {epoch}/{trainer.max_epochs}, step {trainer.global_step}, {minutes:.1f} min" + (
+            f": {losses}" if losses else ""
         )
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
-        if time.perf_counter() - self.last >= self.every_s:
+        if trainer.is_global_zero and time.perf_counter() - self.last >= self.every_s:
             self.last = time.perf_counter()
             print(self._line(trainer), file=sys.stderr, flush=True)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        print(f"training done: {self._line(trainer)}", file=sys.stderr, flush=True)
+        if trainer.is_global_zero:
+            print(f"training done: {self._line(trainer, done=True)}", file=sys.stderr, flush=True)
+
+
+def _shape(trainer: L.Trainer) -> str:
+    """``N batches per epoch`` (per process, and how many processes share the data when there are several)."""
+    batches = trainer.num_training_batches
+    text = (
+        f"{batches} batch{'es' if batches != 1 else ''} per epoch"
+        if isinstance(batches, int)
+        else "epoch length unknown"
+    )
+    if trainer.world_size > 1:
+        text += f" on each of {trainer.world_size} processes (each sees 1/{trainer.world_size} of the data)"
+    return text
 
 
 def build_trainer(
@@ -114,6 +129,9 @@ def build_trainer(
         max_time=timedelta(minutes=cfg.max_minutes) if cfg.max_minutes else None,
         accelerator=cfg.accelerator,
         devices=cfg.devices,
+        num_nodes=cfg.num_nodes,
+        strategy=cfg.strategy,
+        precision=cfg.precision,
         logger=CSVLogger(save_dir=str(out_dir), name=LOG_DIR),
         callbacks=callbacks,
         enable_progress_bar=progress and terminal,
@@ -152,13 +170,15 @@ def quiet_lightning(verbose: bool) -> Iterator[None]:
 
 
 def loaders(
-    train_ds: Dataset, val_ds: Dataset, batch_size: int, seed: int, drop_last: bool = True
+    train_ds: Dataset, val_ds: Dataset, batch_size: int, drop_last: bool = True
 ) -> tuple[DataLoader, DataLoader]:
     """Seeded, shuffled training loader and an ordered validation loader. With ``drop_last`` a short last
-    training batch is dropped, unless the whole set is smaller than one batch."""
-    gen = torch.Generator().manual_seed(seed)
+    training batch is dropped, unless the whole set is smaller than one batch.
+
+    The shuffle draws from torch's global generator, which the recipe seeds: a loader holding its own
+    ``torch.Generator`` cannot be sent to processes that ``--strategy ddp_spawn`` starts."""
     drop = drop_last and len(train_ds) > batch_size
-    train = DataLoader(train_ds, batch_size=batch_size, shuffle=True, generator=gen, drop_last=drop)
+    train = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=drop)
     return train, DataLoader(val_ds, batch_size=batch_size)
 
 
@@ -173,11 +193,12 @@ def fit(
     progress: bool = True,
     verbose: bool = False,
     callbacks: Sequence[L.Callback] = (),
-) -> tuple[torch.nn.Module, dict[str, Any]]:
+) -> tuple[torch.nn.Module, dict[str, Any]] | None:
     """Train ``module`` with :func:`build_trainer`, resuming from ``resume_from``; then restore the best weights.
 
     Returns the model (CPU, eval mode) and ``train_minutes`` (since ``started``, a ``time.perf_counter()``
-    value), ``epochs``, ``steps``, ``best_val_loss`` and ``params``.
+    value), ``epochs``, ``steps``, ``best_val_loss`` and ``params``; None in every process of a multi-process
+    run but the first (global rank 0), which alone goes on to write the run's files.
     """
     with quiet_lightning(verbose):
         trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose)
@@ -190,14 +211,26 @@ def fit(
             if trainer.interrupted:
                 raise KeyboardInterrupt from exc
             raise
+    if not trainer.is_global_zero:
+        return None
     model = load_best_weights(module, ckpt)
+    epochs, steps, best = trainer.current_epoch, trainer.global_step, ckpt.best_model_score
+    if steps == 0 and last_checkpoint(out_dir).is_file():  # ddp_spawn: the counters stayed in the worker processes
+        epochs, steps, best = _saved_counters(last_checkpoint(out_dir))
     return model, {
         "train_minutes": round((time.perf_counter() - started) / 60, 2),
-        "epochs": trainer.current_epoch,
-        "steps": trainer.global_step,
-        "best_val_loss": float(ckpt.best_model_score) if ckpt.best_model_score is not None else None,
+        "epochs": epochs,
+        "steps": steps,
+        "best_val_loss": float(best) if best is not None else None,
         "params": sum(p.numel() for p in model.parameters()),
     }
+
+
+def _saved_counters(path: Path) -> tuple[int, int, torch.Tensor | None]:
+    """Epochs completed, optimiser steps and the best monitored score recorded in a Lightning checkpoint."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    scores = [state.get("best_model_score") for state in saved.get("callbacks", {}).values() if isinstance(state, dict)]
+    return saved["epoch"] + 1, saved["global_step"], next((s for s in scores if s is not None), None)
 
 
 def write_training_plots(out_dir: Path, keys: Sequence[str] = ("loss", "recon", "kl")) -> None:

@@ -83,15 +83,18 @@ class VAEModule(L.LightningModule):
         loss = sum(terms.values()) + weight * kl
         n = batch["x"].shape[0]
         on_step = stage == "train"
-        self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=n, on_step=on_step, on_epoch=True)
+        sync = True  # with several processes: means over every process's share (checkpoints go by val/loss)
+        self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=n, on_step=on_step, on_epoch=True, sync_dist=sync)
         for name, value in terms.items():
-            self.log(f"{stage}/{name}", value, batch_size=n, on_step=on_step, on_epoch=True)
-        self.log(f"{stage}/kl", kl, batch_size=n, on_step=on_step, on_epoch=True)
+            self.log(f"{stage}/{name}", value, batch_size=n, on_step=on_step, on_epoch=True, sync_dist=sync)
+        self.log(f"{stage}/kl", kl, batch_size=n, on_step=on_step, on_epoch=True, sync_dist=sync)
         for name, value in self.extra_metrics(target, recon.detach()).items():
-            self.log(f"{stage}/{name}", value, batch_size=n, on_step=False, on_epoch=True)
+            self.log(f"{stage}/{name}", value, batch_size=n, on_step=False, on_epoch=True, sync_dist=sync)
         squared_error = terms["recon"] if "recon" in terms else F.mse_loss(recon, target, reduction="sum") / n
-        self.log(f"{stage}/neg_elbo", squared_error + kl, batch_size=n, on_step=False, on_epoch=True)
-        self.log(f"{stage}/active_units", float(active_units(mu)), batch_size=n, on_step=False, on_epoch=True)
+        self.log(f"{stage}/neg_elbo", squared_error + kl, batch_size=n, on_step=False, on_epoch=True, sync_dist=sync)
+        self.log(
+            f"{stage}/active_units", float(active_units(mu)), batch_size=n, on_step=False, on_epoch=True, sync_dist=sync
+        )
         if stage == "train":
             self.log("train/kl_weight", weight, batch_size=n, on_step=True, on_epoch=False)
         return loss

@@ -122,7 +122,7 @@ class WaveformGrid(L.Callback):
         self.moods = [Mood.named(m) for m in QUADRANT_MOODS]
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.sanity_checking:
+        if trainer.sanity_checking or not trainer.is_global_zero:
             return
         model = pl_module.model
         was_training = model.training
