@@ -13,14 +13,16 @@ computed once. Training reads entries lazily (:class:`CachedArray`): a dataset l
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import pandas as pd
@@ -178,29 +180,34 @@ class CachedArray:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        with self._open() as (_, shape, dtype, _):
+            self.shape: tuple[int, ...] = shape
+            self.dtype = dtype
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[tuple[BinaryIO, tuple[int, ...], np.dtype, bool]]:
+        """The open file, positioned at its data, with the header's shape, dtype and Fortran order."""
         try:
-            with open(path, "rb") as f:
+            with open(self.path, "rb") as f:
                 version = np.lib.format.read_magic(f)
-                read_header = (
-                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-                )
-                shape, _, dtype = read_header(f)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                else:
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+                yield f, tuple(shape), np.dtype(dtype), fortran
         except FileNotFoundError:
             raise
         except (OSError, ValueError, EOFError) as exc:
-            raise damaged(path, exc) from exc
-        self.shape: tuple[int, ...] = tuple(shape)
-        self.dtype = np.dtype(dtype)
+            raise damaged(self.path, exc) from exc
 
     def __len__(self) -> int:
         return self.shape[0]
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        try:
-            mapped = np.load(self.path, mmap_mode="r")
-        except (OSError, ValueError, EOFError) as exc:
-            raise damaged(self.path, exc) from exc
-        return np.array(mapped[key])
+        # header and data from one open file: a writer renaming a new entry into place meanwhile cannot mix them
+        with self._open() as (f, shape, dtype, fortran):
+            mapped = np.memmap(f, dtype=dtype, mode="r", shape=shape, offset=f.tell(), order="F" if fortran else "C")
+            return np.array(mapped[key])
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         whole = self[...]

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from moodtune.data.cache import FeatureCache, LogMelFeature, clip_fingerprint
 from moodtune.data.manifest import build_summary, write_manifest, write_summary
 from moodtune.data.splits import assign_splits
 from moodtune.errors import DatasetError, MoodtuneError
-from moodtune.fsutil import clean_stale_temps, write_json_atomic
+from moodtune.fsutil import clean_stale_temps, file_lock, write_json_atomic
 from moodtune.midi.render import DEFAULT_GAIN, resolve_soundfont
 from moodtune.progress import progress_bar
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 DATASETS = ("builtin", "deam", "gtzan", "midi", "audio")
 JOBS_DIR = ".jobs"
+PREPARE_LOCK = ".prepare.lock"
 DEFAULT_CLIP_SECONDS = 8.0
 #: A clip whose RMS lies below this (-60 dBFS) is dropped as silent.
 SILENT_CLIP_RMS = 1e-3
@@ -210,71 +212,77 @@ def prepare(
     ctx = Context(out_dir=out_dir.resolve(), sr=sr, clip_seconds=clip_seconds, soundfont=str(sf2), seed=seed)
     discovery = adapter.discover(limit)
     out_dir.mkdir(parents=True, exist_ok=True)  # only once the input was found: a bad dataset leaves no folder
-    clean_stale_temps(out_dir)
-    params = {
-        "version": __version__,
-        "dataset": dataset,
-        "sr": sr,
-        "clip_seconds": clip_seconds,
-        "soundfont": [str(sf2), sf2.stat().st_size],
-        "render_gain": DEFAULT_GAIN,
-        "seed": seed,
-        "out": str(ctx.out_dir),
-        **adapter.params(),
-    }
-    cache, feature = FeatureCache(out_dir), LogMelFeature(MelConfig(sr=sr))
-    keys = {job.track_id: job.key(params) for job in discovery.jobs}
-    records: dict[str, dict[str, Any]] = {}
-    for job in discovery.jobs:
-        rec = _load_record(out_dir / JOBS_DIR / f"{keys[job.track_id]}.json", cache, feature)
-        if rec is not None:
-            records[job.track_id] = rec
-    pending = [job for job in discovery.jobs if job.track_id not in records]
-    if pending:
-        with progress_bar(f"preparing {dataset}", total=len(pending), enabled=progress) as advance:
-            if workers == 1 or len(pending) == 1:
-                _worker_init()
-                for job in pending:
-                    records[job.track_id] = run_job(adapter, job, ctx, keys[job.track_id])
-                    advance()
-            else:
-                with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_worker_init) as pool:
-                    futures = {pool.submit(run_job, adapter, job, ctx, keys[job.track_id]): job for job in pending}
-                    for fut in as_completed(futures):
-                        records[futures[fut].track_id] = fut.result()
+
+    def waiting() -> None:
+        if progress:
+            print(f"waiting for another 'moodtune prepare' writing to {out_dir}", file=sys.stderr, flush=True)
+
+    with file_lock(out_dir / PREPARE_LOCK, waiting):  # two runs on one folder take turns; the second reuses the first
+        clean_stale_temps(out_dir)
+        params = {
+            "version": __version__,
+            "dataset": dataset,
+            "sr": sr,
+            "clip_seconds": clip_seconds,
+            "soundfont": [str(sf2), sf2.stat().st_size],
+            "render_gain": DEFAULT_GAIN,
+            "seed": seed,
+            "out": str(ctx.out_dir),
+            **adapter.params(),
+        }
+        cache, feature = FeatureCache(out_dir), LogMelFeature(MelConfig(sr=sr))
+        keys = {job.track_id: job.key(params) for job in discovery.jobs}
+        records: dict[str, dict[str, Any]] = {}
+        for job in discovery.jobs:
+            rec = _load_record(out_dir / JOBS_DIR / f"{keys[job.track_id]}.json", cache, feature)
+            if rec is not None:
+                records[job.track_id] = rec
+        pending = [job for job in discovery.jobs if job.track_id not in records]
+        if pending:
+            with progress_bar(f"preparing {dataset}", total=len(pending), enabled=progress) as advance:
+                if workers == 1 or len(pending) == 1:
+                    _worker_init()
+                    for job in pending:
+                        records[job.track_id] = run_job(adapter, job, ctx, keys[job.track_id])
                         advance()
-    skipped = list(discovery.skipped)
-    rows: list[dict[str, Any]] = []
-    silent_clips = 0
-    for job in discovery.jobs:
-        rec = records[job.track_id]
-        silent_clips += rec["silent_clips"]
-        if rec["skipped"]:
-            skipped.append({"path": job.path, "reason": rec["skipped"]})
-        rows.extend(rec["rows"])
-    for item in skipped:
-        warn(f"skipped {item['path']}: {item['reason'].removeprefix(item['path'] + ': ')}")
-    if not rows:
-        raise DatasetError(f"{dataset}: no usable clips ({len(skipped)} file(s) skipped)")
-    splits = assign_splits((r["track_id"] for r in rows), seed=seed)
-    for r in rows:
-        r["split"] = splits[r["track_id"]]
-    manifest_path = write_manifest(rows, out_dir)
-    extra = {
-        "dataset": dataset,
-        "root": None if root is None else str(Path(root).resolve()),
-        "version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "clip_seconds": clip_seconds,
-        "sr": sr,
-        "soundfont": str(sf2),
-        "features": {"logmel": str(cache.folder(feature).relative_to(out_dir))},
-        "mel": feature.params(),
-        "silent_clips_dropped": silent_clips,
-        "silence_peak": SILENCE_PEAK,
-    }
-    summary = build_summary(rows, skipped, extra)
-    write_summary(summary, out_dir)
+                else:
+                    with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_worker_init) as pool:
+                        futures = {pool.submit(run_job, adapter, job, ctx, keys[job.track_id]): job for job in pending}
+                        for fut in as_completed(futures):
+                            records[futures[fut].track_id] = fut.result()
+                            advance()
+        skipped = list(discovery.skipped)
+        rows: list[dict[str, Any]] = []
+        silent_clips = 0
+        for job in discovery.jobs:
+            rec = records[job.track_id]
+            silent_clips += rec["silent_clips"]
+            if rec["skipped"]:
+                skipped.append({"path": job.path, "reason": rec["skipped"]})
+            rows.extend(rec["rows"])
+        for item in skipped:
+            warn(f"skipped {item['path']}: {item['reason'].removeprefix(item['path'] + ': ')}")
+        if not rows:
+            raise DatasetError(f"{dataset}: no usable clips ({len(skipped)} file(s) skipped)")
+        splits = assign_splits((r["track_id"] for r in rows), seed=seed)
+        for r in rows:
+            r["split"] = splits[r["track_id"]]
+        manifest_path = write_manifest(rows, out_dir)
+        extra = {
+            "dataset": dataset,
+            "root": None if root is None else str(Path(root).resolve()),
+            "version": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "clip_seconds": clip_seconds,
+            "sr": sr,
+            "soundfont": str(sf2),
+            "features": {"logmel": str(cache.folder(feature).relative_to(out_dir))},
+            "mel": feature.params(),
+            "silent_clips_dropped": silent_clips,
+            "silence_peak": SILENCE_PEAK,
+        }
+        summary = build_summary(rows, skipped, extra)
+        write_summary(summary, out_dir)
     return PrepareResult(
         out_dir, manifest_path, summary, len(pending), len(records) - len(pending), time.perf_counter() - t0
     )
