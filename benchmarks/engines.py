@@ -4,11 +4,14 @@ measured in the same run), generation real-time factor at 30 s, and peak memory.
 Each measurement runs in a fresh spawned process, so its peak resident memory (``VmHWM``) is its own.
 Engines load from trained run folders when they exist (``--runs``, e.g. the demo's), else from freshly
 initialised models of the same size: speed does not depend on the weights, except the symbolic engine,
-whose time depends on how many tokens a second of music takes.
+whose time depends on how many tokens a second of music takes. On a GPU, training is measured in float32 and
+in bfloat16 autocast (``bf16-mixed``); both are compared with the float32 matmul peak.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import multiprocessing as mp
 import resource
 import time
@@ -65,18 +68,30 @@ def _timed_steps(step: Callable[[], None], device: str, repeat: int) -> float:
     return best
 
 
+def autocast(device: str, precision: str) -> contextlib.AbstractContextManager[Any]:
+    """The forward pass's arithmetic: ``32`` (float32) or ``bf16-mixed`` (bfloat16 autocast, as Lightning runs it)."""
+    if precision == "32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)
+
+
 def _training_figures(
-    model: torch.nn.Module, step: Callable[[], None], batch: int, steps: int, device: str
+    model: torch.nn.Module, step: Callable[[], None], batch: int, steps: int, device: str, precision: str = "32"
 ) -> dict[str, Any]:
     """Samples/s and achieved GFLOP/s of one optimiser step; training is taken as 3x the forward LSTM cost."""
+
+    def run() -> None:
+        with autocast(device, precision):
+            step()
+
     with FlopCounterMode(display=False) as counter:
-        step()
+        run()
     flops = counter.get_total_flops() + 3 * lstm_forward_flops(model, batch, steps)
-    seconds = _timed_steps(step, device, 3)
+    seconds = _timed_steps(run, device, 3)
     return {"samples_per_s": batch / seconds, "gflops": flops / seconds / 1e9, "step_s": seconds}
 
 
-def train_spectrogram(device: str, size: str) -> dict[str, Any]:
+def train_spectrogram(device: str, size: str, precision: str = "32") -> dict[str, Any]:
     from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
     from moodtune.training.vae_module import vae_losses
 
@@ -93,10 +108,10 @@ def train_spectrogram(device: str, size: str) -> dict[str, Any]:
         (rec + kl).backward()
         opt.step()
 
-    return {**_training_figures(model, step, batch, 1, device), "unit": "slices"}
+    return {**_training_figures(model, step, batch, 1, device, precision), "unit": "slices"}
 
 
-def train_symbolic(device: str, size: str) -> dict[str, Any]:
+def train_symbolic(device: str, size: str, precision: str = "32") -> dict[str, Any]:
     import torch.nn.functional as F
 
     from moodtune.midi.tokens import TimedTokenizer
@@ -116,10 +131,10 @@ def train_symbolic(device: str, size: str) -> dict[str, Any]:
         F.cross_entropy(logits.reshape(-1, vocab), tokens[:, 1:].reshape(-1)).backward()
         opt.step()
 
-    return {**_training_figures(model, step, batch, steps, device), "unit": "sequences of 40 tokens"}
+    return {**_training_figures(model, step, batch, steps, device, precision), "unit": "sequences of 40 tokens"}
 
 
-def train_waveform(device: str, size: str) -> dict[str, Any]:
+def train_waveform(device: str, size: str, precision: str = "32") -> dict[str, Any]:
     from moodtune.audio.distances import multi_resolution_stft_loss, stft_fft_sizes
     from moodtune.models.waveform_vae import WaveformVAE, WaveformVAEConfig
     from moodtune.training.vae_module import kl_divergence
@@ -139,10 +154,10 @@ def train_waveform(device: str, size: str) -> dict[str, Any]:
         (spectral + 0.1 * kl_divergence(mu, logvar)).backward()
         opt.step()
 
-    return {**_training_figures(model, step, batch, 1, device), "unit": "windows (1 s at 8 kHz)"}
+    return {**_training_figures(model, step, batch, 1, device, precision), "unit": "windows (1 s at 8 kHz)"}
 
 
-def train_latent(device: str, size: str) -> dict[str, Any]:
+def train_latent(device: str, size: str, precision: str = "32") -> dict[str, Any]:
     from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
     from moodtune.training.vae_module import vae_losses
 
@@ -160,7 +175,7 @@ def train_latent(device: str, size: str) -> dict[str, Any]:
         (rec + 0.1 * kl).backward()
         opt.step()
 
-    return {**_training_figures(model, step, batch, 1, device), "unit": "latent clips (5 s, EnCodec-sized)"}
+    return {**_training_figures(model, step, batch, 1, device, precision), "unit": "latent clips (5 s, EnCodec-sized)"}
 
 
 def _untrained_spectrogram(size: str, device: str) -> Any:
@@ -289,21 +304,26 @@ def bench_engines(runs: str | None, devices: list[str]) -> list[tuple[str, str]]
     for device in devices:
         peak = matmul_peak_gflops(device)
         rows.append((f"[{device}] dense float32 matmul 2048x2048 (peak reference)", f"{peak:.1f} GFLOP/s"))
-        for task, size in (
-            ("train_spectrogram", "small"),
-            ("train_spectrogram", "base"),
-            ("train_symbolic", "small"),
-            ("train_waveform", "small"),
-            ("train_latent", "small"),
+        precisions = ("32", "bf16-mixed") if device.startswith("cuda") else ("32",)
+        for (task, size), precision in itertools.product(
+            (
+                ("train_spectrogram", "small"),
+                ("train_spectrogram", "base"),
+                ("train_symbolic", "small"),
+                ("train_waveform", "small"),
+                ("train_latent", "small"),
+            ),
+            precisions,
         ):
             engine = task.removeprefix("train_")
-            r = run_isolated(task, threads, device=device, size=size)
+            label = f"[{device}] {engine} ({size}) training" + (f", {precision}" if len(precisions) > 1 else "")
+            r = run_isolated(task, threads, device=device, size=size, precision=precision)
             if "error" in r:
-                rows.append((f"[{device}] {engine} ({size}) training", f"failed: {r['error']}"))
+                rows.append((label, f"failed: {r['error']}"))
                 continue
             rows.append(
                 (
-                    f"[{device}] {engine} ({size}) training, batch {BATCH[engine]}",
+                    f"{label}, batch {BATCH[engine]}",
                     f"{r['samples_per_s']:.0f} {r['unit']}/s, {r['gflops']:.1f} GFLOP/s "
                     f"(**{100 * r['gflops'] / peak:.0f}%** of the matmul peak), {_memory(r)}",
                 )

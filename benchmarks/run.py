@@ -24,6 +24,8 @@ from moodtune.fsutil import write_text_atomic
 from moodtune.shipped import SHIPPED_DIR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scaling import bench_data_scaling
+
 from engines import bench_engines
 from server import bench_server
 
@@ -193,6 +195,10 @@ def main() -> None:
         "--runs", default=str(SHIPPED_DIR), help="folder with trained engine runs (default: the shipped models)"
     )
     parser.add_argument("--cpu-only", action="store_true", help="do not measure on a GPU even when there is one")
+    parser.add_argument(
+        "--data", type=Path, help="a prepared builtin folder for the data-scaling rows (default: prepare one)"
+    )
+    parser.add_argument("--work", type=Path, default=Path("runs/bench"), help="scratch folder")
     args = parser.parse_args()
     cfg = MelConfig()
     audio = test_signal(30.0, cfg.sr)
@@ -201,6 +207,7 @@ def main() -> None:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
     rows += bench_engines(args.runs, devices)
     rows += bench_server()
+    rows += bench_data_scaling(args.data, args.work / "scaling")
     cpu = (
         next(
             (
