@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -53,21 +52,34 @@ def grown_copy(base: Path, out: Path, factor: int) -> int:
     return len(rows)
 
 
+#: Runs the CLI in this process and reports its own peak resident memory (``VmHWM`` starts afresh at exec;
+#: ``ru_maxrss`` from ``wait4`` would carry over the benchmark process's own peak, which survives fork + exec).
+_MEASURED = """
+import sys
+from pathlib import Path
+from moodtune.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    hwm = [l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('VmHWM:')]
+    print('peak_kb', hwm[0].split()[1], file=sys.stderr)
+sys.exit(code)
+"""
+
+
 def train_peak_rss_mb(data: Path, run: Path, extra: list[str] | None = None) -> tuple[float, float]:
     """Peak resident memory (MB) and wall time (s) of one ``moodtune train spectrogram`` process."""
     if run.exists():
         shutil.rmtree(run)
-    cmd = [sys.executable, "-m", "moodtune", "train", "spectrogram", "--data", str(data), "--out", str(run)]
+    cmd = [sys.executable, "-c", _MEASURED, "train", "spectrogram", "--data", str(data), "--out", str(run)]
     cmd += ["--accelerator", "cpu", "--quiet", *TRAIN_OPTIONS, *(extra or [])]
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
-        raise RuntimeError(f"training on {data} failed: {stderr[-2000:]}")
-    return usage.ru_maxrss / 1024, seconds
+        raise RuntimeError(f"training on {data} failed: {proc.stderr[-2000:]}")
+    peak_kb = next(line.split()[1] for line in proc.stderr.splitlines() if line.startswith("peak_kb"))
+    return int(peak_kb) / 1024, seconds
 
 
 def folder_mb(path: Path) -> float:

@@ -126,14 +126,19 @@ def training_posteriors(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Posterior ``(means [N, D], logvars [N, D])`` of every training item (at its fixed position, in dataset
     order) with its ``mood [N, 3]``; ``model.encode(x, mood, style)`` gives the posterior."""
-    means, logvars, moods = [], [], []
+    n = len(dataset)
+    means = logvars = moods = torch.empty(0)
+    start = 0
     with fixed_positions(dataset):
         for batch in DataLoader(dataset, batch_size=batch_size):
             mu, logvar = model.encode(batch["x"], batch["mood"], batch["style"])
-            means.append(mu)
-            logvars.append(logvar)
-            moods.append(batch["mood"])
-    return torch.cat(means), torch.cat(logvars), torch.cat(moods)
+            if start == 0:  # filled in place: no small tensor per batch left between the batches' large ones
+                means, logvars = mu.new_empty((n, mu.shape[1])), mu.new_empty((n, mu.shape[1]))
+                moods = batch["mood"].new_empty((n, batch["mood"].shape[1]))
+            end = start + len(mu)
+            means[start:end], logvars[start:end], moods[start:end] = mu, logvar, batch["mood"]
+            start = end
+    return means[:start], logvars[:start], moods[:start]
 
 
 def fit_latent_prior(model: nn.Module, dataset: Dataset, batch_size: int = 64) -> ExemplarPrior:
@@ -155,15 +160,14 @@ def fit_level_correction(
     is decoded from its mean and ``power_db`` (``[B, ...]`` -> ``[B]`` in dB) of the original is compared
     with that of the reconstruction.
     """
-    gains, moods, start = [], [], 0
+    gains, moods, start = torch.empty(len(means)), torch.empty((len(means), 3)), 0
     with fixed_positions(dataset):
         for batch in DataLoader(dataset, batch_size=batch_size):
-            mu = means[start : start + len(batch["x"])]
-            start += len(mu)
-            recon = model.decode(mu, batch["mood"], batch["style"])
-            gains.append(power_db(batch["x"]) - power_db(recon))
-            moods.append(batch["mood"])
-    return LevelCorrection.fit(torch.cat(gains), torch.cat(moods))
+            end = start + len(batch["x"])
+            recon = model.decode(means[start:end], batch["mood"], batch["style"])
+            gains[start:end], moods[start:end] = power_db(batch["x"]) - power_db(recon), batch["mood"]
+            start = end
+    return LevelCorrection.fit(gains[:start], moods[:start])
 
 
 def fit_prior_and_level(
