@@ -21,3 +21,24 @@ def test_failed_write_leaves_old_content_and_no_temp_file(tmp_path):
         raise RuntimeError("killed")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["x.txt"]
+
+
+def test_a_filesystem_without_locks_warns_and_goes_on(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    import pytest
+
+    from moodtune.fsutil import file_lock
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    ran = []
+    with (
+        pytest.warns(UserWarning, match=r"lock: this filesystem does not support file locks"),
+        file_lock(tmp_path / "lock"),
+    ):
+        ran.append(True)
+    assert ran == [True]

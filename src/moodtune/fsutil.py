@@ -9,6 +9,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,10 @@ def write_json_atomic(target: str | os.PathLike[str], obj: Any) -> None:
     write_text_atomic(target, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
+#: What ``flock`` answers on a filesystem without locks.
+NO_LOCKS = frozenset({errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK, errno.EINVAL})
+
+
 @contextlib.contextmanager
 def file_lock(path: str | os.PathLike[str], on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (created if absent) for the ``with`` block: processes on this machine,
@@ -118,6 +123,14 @@ def file_lock(path: str | os.PathLike[str], on_wait: Callable[[], None] | None =
             if on_wait is not None:
                 on_wait()
             fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            if exc.errno not in NO_LOCKS:
+                raise _naming(exc, target) from exc
+            warnings.warn(
+                f"{target}: this filesystem does not support file locks ({exc.strerror}); going on without one. "
+                "Writes stay atomic, but two processes may compute the same files",
+                stacklevel=3,
+            )
         yield
     finally:
         os.close(fd)  # closing releases the lock

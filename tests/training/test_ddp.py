@@ -24,6 +24,7 @@ from moodtune.training.recipe import recipe_for
 
 OPTIONS = {
     "spectrogram": ["--latent-dim", "4", "--batch-size", "2"],
+    "sequence": ["--steps", "4", "--batch-size", "2"],
     "symbolic": ["--batch-size", "16", "--seq-len", "16"],
 }
 RUN_FILES = ["checkpoints", "config.json", "logs", "model.safetensors", "plots", "train_config.json"]
@@ -39,7 +40,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def train_on_two_processes(engine: str, data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "moodtune", "train", engine, "--data", str(data), "--out", str(out)]
     cmd += ["--accelerator", "cpu", "--devices", "2", "--strategy", "ddp", "--size", "debug", *OPTIONS[engine], *extra]
-    env = {k: v for k, v in os.environ.items() if k not in (*RANK_VARIABLES, "WORLD_SIZE", "MASTER_PORT")}
+    launcher = (*RANK_VARIABLES, "WORLD_SIZE", "MASTER_PORT", "MASTER_ADDR", "TORCHELASTIC_RUN_ID")
+    env = {k: v for k, v in os.environ.items() if k not in launcher and not k.startswith("SLURM_")}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**env, "OMP_NUM_THREADS": "1"})
 
 
@@ -81,3 +83,13 @@ def test_two_processes_write_one_run_that_loads_and_resumes(engine: str, data: P
     assert results["epochs"] == 2 and results["steps"] == 2 * steps_per_epoch_on_each_of_two(engine, data)
     assert len(list((out / "logs").iterdir())) == 2
     load_engine(out).generate(Request(mood=Mood.named("sad"), seconds=2.0, seed=1))
+
+
+def test_a_gan_trains_on_two_processes(data: Path, tmp_path: Path) -> None:
+    """The sequence engine's discriminator step gives the generator no gradient: DDP must be told so."""
+    vae = train_on_two_processes("spectrogram", data, tmp_path / "vae", "--epochs", "1")
+    assert vae.returncode == 0, vae.stderr[-3000:]
+    run = train_on_two_processes("sequence", data, tmp_path / "seq", "--epochs", "1", "--vae", str(tmp_path / "vae"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.count("trained sequence") == 1
+    load_engine(tmp_path / "seq").generate(Request(mood=Mood.named("calm"), seconds=2.0, seed=0))

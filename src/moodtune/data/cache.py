@@ -187,18 +187,16 @@ class CachedArray:
     @contextlib.contextmanager
     def _open(self) -> Iterator[tuple[BinaryIO, tuple[int, ...], np.dtype, bool]]:
         """The open file, positioned at its data, with the header's shape, dtype and Fortran order."""
-        try:
-            with open(self.path, "rb") as f:
+        with open(self.path, "rb") as f:
+            try:
                 version = np.lib.format.read_magic(f)
                 if version == (1, 0):
                     shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
                 else:
                     shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-                yield f, tuple(shape), np.dtype(dtype), fortran
-        except FileNotFoundError:
-            raise
-        except (OSError, ValueError, EOFError) as exc:
-            raise damaged(self.path, exc) from exc
+            except (OSError, ValueError, EOFError) as exc:
+                raise damaged(self.path, exc) from exc
+            yield f, tuple(shape), np.dtype(dtype), fortran
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -206,7 +204,11 @@ class CachedArray:
     def __getitem__(self, key: Any) -> np.ndarray:
         # header and data from one open file: a writer renaming a new entry into place meanwhile cannot mix them
         with self._open() as (f, shape, dtype, fortran):
-            mapped = np.memmap(f, dtype=dtype, mode="r", shape=shape, offset=f.tell(), order="F" if fortran else "C")
+            try:
+                order = "F" if fortran else "C"
+                mapped = np.memmap(f, dtype=dtype, mode="r", shape=shape, offset=f.tell(), order=order)
+            except (OSError, ValueError) as exc:  # shorter than its header says
+                raise damaged(self.path, exc) from exc
             return np.array(mapped[key])
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:

@@ -110,24 +110,33 @@ class TrainConfig(RunConfig):
 
 
 def from_saved(cfg: TrainConfig, saved: dict[str, Any], given: frozenset[str] | None = None) -> TrainConfig:
-    """The config saved in a run, with this call's :data:`RESUME_FREE` options (length, folders, hardware).
+    """The config saved in a run, resumed by this call.
 
-    A resumed run keeps everything else it was started with. It refuses an option that differs from the run's
-    when the user set it: one named in ``given``, or, when ``given`` is None, one that is not at its default."""
+    An option the user set is one named in ``given``, or, when ``given`` is None, one that is not at its default.
+    The folders are this call's; the :data:`RESUME_FREE` options (length, hardware) are this call's when set,
+    else the run's; any other option keeps the run's value, and setting it to another value is refused."""
     known = {f.name for f in fields(cfg)}
     kept = {k: v for k, v in saved.items() if k in known}
-    values = {k: v for k, v in _plain(cfg.to_dict()).items() if k not in RESUME_FREE}
-    defaults = _plain({f.name: _default(f) for f in fields(cfg) if f.name in values})
+    values = _plain(cfg.to_dict())
+    defaults = _plain({f.name: _default(f) for f in fields(cfg)})
+
+    def asked(name: str) -> bool:
+        return name in given if given is not None else values[name] != defaults.get(name, MISSING)
+
     for name, value in values.items():
-        asked = name in given if given is not None else value != defaults.get(name, MISSING)
-        if name in kept and asked and value != _plain({name: kept[name]})[name]:
+        if name in RESUME_FREE:
+            continue
+        if name in kept and asked(name) and value != _plain({name: kept[name]})[name]:
             raise MoodtuneError(
                 f"--resume continues the run with the settings it started with: {name} was {kept[name]!r}, not "
                 f"{value!r}; leave --{name.replace('_', '-')} out, or train a new run into another --out"
             )
-    return type(cfg)(**{**kept, **{name: getattr(cfg, name) for name in RESUME_FREE}})
+    chosen = {name: getattr(cfg, name) for name in RESUME_FREE if name in ALWAYS_THIS_CALL or asked(name)}
+    return type(cfg)(**{**kept, **chosen})
 
 
+#: Options a resumed run takes from the call that resumes it even when left out.
+ALWAYS_THIS_CALL = frozenset({"resume", "out", "data"})
 #: Options a resumed run may change: how much longer it trains, where its data and run folder are, its hardware.
 RESUME_FREE = frozenset(
     {"epochs", "max_minutes", "resume", "out", "data", "accelerator", "devices", "num_nodes", "strategy", "precision"}

@@ -22,9 +22,12 @@ from moodtune.training.config import TrainConfig
 RANK_VARIABLES = ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK")
 
 
-def is_primary(env: Mapping[str, str] | None = None) -> bool:
+def is_primary(env: Mapping[str, str] | None = None, world: int = 2) -> bool:
     """Whether this process is global rank 0, judged from the launcher's variables before Lightning has
-    started (a process no launcher started is rank 0). After fitting, ``trainer.is_global_zero`` says the same."""
+    started (a process no launcher started is rank 0; a run of ``world`` 1 process is always its own rank 0,
+    whatever a shell left in its environment). After fitting, ``trainer.is_global_zero`` says the same."""
+    if world == 1:
+        return True
     env = os.environ if env is None else env
     for name in RANK_VARIABLES:
         value = env.get(name, "").strip()
@@ -56,40 +59,81 @@ def gpu_supports_bf16() -> bool:
     return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
 
 
+def cpu_cores() -> int:
+    """CPU cores this process may run on (its affinity: a cluster's allocation, not the whole machine)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def check_hardware(cfg: TrainConfig, env: Mapping[str, str] | None = None) -> None:
     """Refuse hardware options this machine cannot honour, naming the option: a GPU run without a GPU, more
-    devices than there are, fsdp or float16 on a CPU, bfloat16 where it is not supported, a launcher that
-    started another number of processes than ``--devices x --num-nodes``."""
+    devices than there are, fsdp or float16 on a CPU, bfloat16 where it is not supported, fsdp for an engine
+    that cannot use it, a launcher that started another number of processes than ``--devices x --num-nodes``,
+    or several machines with nothing to start the other machines' processes."""
     env = os.environ if env is None else env
     if uses_gpu(cfg.accelerator):
-        present = torch.cuda.device_count()
-        if present == 0:
-            raise MoodtuneError("--accelerator gpu: no CUDA GPU is visible here; use --accelerator cpu")
-        if cfg.devices > present:
-            raise MoodtuneError(f"--devices {cfg.devices}: only {present} GPU(s) are visible here")
-        if cfg.precision == "bf16-mixed" and not gpu_supports_bf16():
-            raise MoodtuneError(
-                f"--precision bf16-mixed: {torch.cuda.get_device_name(0)} has no bfloat16 support (compute "
-                "capability 8.0 or later needed); use --precision 16-mixed"
-            )
+        _check_gpu(cfg)
     else:
-        cores = os.cpu_count() or 1
-        if cfg.devices > cores:
-            raise MoodtuneError(
-                f"--devices {cfg.devices}: a CPU run starts one process per device, and this machine has {cores} "
-                "core(s)"
-            )
-        if cfg.strategy == "fsdp":
-            raise MoodtuneError("--strategy fsdp shards weights over GPUs; on a CPU use --strategy ddp")
-        if cfg.precision == "16-mixed":
-            raise MoodtuneError("--precision 16-mixed needs a GPU; on a CPU use bf16-mixed (where supported) or 32")
-        if cfg.precision == "bf16-mixed" and not cpu_supports_bf16():
-            raise MoodtuneError(
-                "--precision bf16-mixed: this CPU has no bfloat16 support (AVX-512 BF16 or AMX); use --precision 32"
-            )
-    started = env.get("WORLD_SIZE", "").strip()
-    if started.isdigit() and int(started) != world_size(cfg):
+        _check_cpu(cfg)
+    if cfg.strategy == "fsdp" and cfg.engine in FSDP_UNSUITED:
+        raise MoodtuneError(f"--strategy fsdp: the {cfg.engine} engine {FSDP_UNSUITED[cfg.engine]}; use --strategy ddp")
+    _check_launcher(cfg, env)
+
+
+#: Engines that cannot train under FSDP, and why.
+FSDP_UNSUITED = {"sequence": "clips its gradients by norm, which FSDP's precision plugin refuses"}
+
+
+def _check_gpu(cfg: TrainConfig) -> None:
+    present = torch.cuda.device_count()
+    if present == 0:
+        if cfg.accelerator == "gpu" and torch.backends.mps.is_available():
+            return  # Apple silicon: Lightning trains on its one MPS device
+        raise MoodtuneError("--accelerator gpu: no CUDA GPU is visible here; use --accelerator cpu")
+    if cfg.devices > present:
+        raise MoodtuneError(f"--devices {cfg.devices}: only {present} GPU(s) are visible here")
+    if cfg.precision == "bf16-mixed" and not gpu_supports_bf16():
         raise MoodtuneError(
-            f"the launcher started {started} processes, but --devices {cfg.devices} x --num-nodes {cfg.num_nodes} "
-            f"is {world_size(cfg)}; make them agree (see docs/scaling.md)"
+            f"--precision bf16-mixed: {torch.cuda.get_device_name(0)} has no bfloat16 support (compute "
+            "capability 8.0 or later needed); use --precision 16-mixed"
+        )
+
+
+def _check_cpu(cfg: TrainConfig) -> None:
+    cores = cpu_cores()
+    if cfg.devices > cores:
+        raise MoodtuneError(
+            f"--devices {cfg.devices}: a CPU run starts one process per device, and this process may use {cores} "
+            "core(s)"
+        )
+    if cfg.strategy == "fsdp":
+        raise MoodtuneError("--strategy fsdp shards weights over GPUs; on a CPU use --strategy ddp")
+    if cfg.precision == "16-mixed":
+        raise MoodtuneError("--precision 16-mixed needs a GPU; on a CPU use bf16-mixed (where supported) or 32")
+    if cfg.precision == "bf16-mixed" and not cpu_supports_bf16():
+        raise MoodtuneError("--precision bf16-mixed: this CPU has no bfloat16 support; use --precision 32")
+
+
+def _check_launcher(cfg: TrainConfig, env: Mapping[str, str]) -> None:
+    world = world_size(cfg)
+    shape = f"--devices {cfg.devices} x --num-nodes {cfg.num_nodes} is {world}"
+    if "TORCHELASTIC_RUN_ID" in env:  # torchrun
+        started, per_node = env.get("WORLD_SIZE", ""), env.get("LOCAL_WORLD_SIZE", "")
+        if started.isdigit() and int(started) != world:
+            raise MoodtuneError(f"torchrun started {started} processes, but {shape}; make them agree")
+        if per_node.isdigit() and int(per_node) != cfg.devices:
+            raise MoodtuneError(f"torchrun --nproc-per-node is {per_node}, but --devices is {cfg.devices}")
+    elif "SLURM_NTASKS" in env and env.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
+        tasks = env["SLURM_NTASKS"].strip()
+        if tasks.isdigit() and int(tasks) != world:
+            raise MoodtuneError(
+                f"SLURM started {tasks} task(s), but {shape}: use --ntasks-per-node={cfg.devices} and "
+                f"--nodes={cfg.num_nodes} (docs/scaling.md)"
+            )
+    elif cfg.num_nodes > 1 and "MASTER_ADDR" not in env:
+        raise MoodtuneError(
+            f"--num-nodes {cfg.num_nodes}: nothing starts the other machines' processes; launch with torchrun or "
+            "srun (docs/scaling.md)"
         )

@@ -24,7 +24,7 @@ from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.fsutil import clean_stale_temps, write_json_atomic
 from moodtune.registry import family, resolve
 from moodtune.training.config import TrainConfig, from_saved
-from moodtune.training.distributed import check_hardware, is_primary
+from moodtune.training.distributed import check_hardware, is_primary, world_size
 from moodtune.training.result import TrainResult
 from moodtune.training.trainer import check_run_folder, fit, loaders, write_training_plots
 
@@ -87,13 +87,13 @@ def train(
     0) alone writes the run folder, fits what follows training and returns the result; the others return None.
     """
     started = time.perf_counter()
-    check_hardware(cfg)
     recipe = recipe_for(cfg.engine)
     out = Path(cfg.out)
-    primary = is_primary()
     resume_from = check_run_folder(out, cfg.resume)
     if cfg.resume:
         cfg = from_saved(cfg, json.loads((out / TRAIN_CONFIG_FILE).read_text())["train"], given)
+    check_hardware(cfg)
+    primary = is_primary(world=world_size(cfg))
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     setup = recipe.setup(cfg, progress and primary)
     run_config = {"engine": cfg.engine, "train": cfg.to_dict(), **setup.run_config}
@@ -101,7 +101,7 @@ def train(
         out.mkdir(parents=True, exist_ok=True)
         clean_stale_temps(out)
         write_json_atomic(out / TRAIN_CONFIG_FILE, run_config)
-    train_loader, val_loader = loaders(setup.train, setup.val, cfg.batch_size, setup.drop_last)
+    train_loader, val_loader = loaders(setup.train, setup.val, cfg.batch_size, setup.drop_last, world_size(cfg))
     fitted = fit(
         setup.module, out, cfg, train_loader, val_loader, resume_from, started, progress, verbose, setup.callbacks
     )

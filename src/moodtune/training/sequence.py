@@ -30,7 +30,7 @@ from moodtune.models.sequence import SequenceModelConfig
 from moodtune.mood import Mood
 from moodtune.progress import progress_bar
 from moodtune.training.config import TrainConfig, option
-from moodtune.training.distributed import is_primary
+from moodtune.training.distributed import is_primary, world_size
 from moodtune.training.heldout import heldout_rows
 from moodtune.training.recipe import Finished, Recipe, Setup
 from moodtune.training.sequence_module import SequenceModule
@@ -123,15 +123,15 @@ class LatentWindows(Dataset):
 
 
 def encoded_tracks(
-    vae: SpectrogramEngine, manifest: pd.DataFrame, out: Path, resume: bool, progress: bool
+    vae: SpectrogramEngine, manifest: pd.DataFrame, out: Path, resume: bool, progress: bool, primary: bool = True
 ) -> dict[str, list[LatentTrack]]:
     """Latent tracks of the train and val splits, cached in ``out/latents.pt`` for a resumed run (a fresh run
-    encodes again: ``--vae`` or the data may have changed)."""
+    encodes again: ``--vae`` or the data may have changed); only the ``primary`` process writes the file."""
     latents_file = out / "latents.pt"
     if resume and latents_file.is_file():
         return {s: [LatentTrack(**t) for t in tracks] for s, tracks in torch.load(latents_file).items()}
     data = {s: track_latents(vae, manifest, vae.styles, s, progress) for s in ("train", "val")}
-    if is_primary():  # one writer when several processes train together
+    if primary:  # one writer when several processes train together
         out.mkdir(parents=True, exist_ok=True)
         with atomic_path(latents_file) as tmp:
             torch.save({s: [asdict(t) for t in tracks] for s, tracks in data.items()}, tmp)
@@ -147,7 +147,8 @@ class SequenceRecipe(Recipe[SequenceTrainConfig]):
         vae = SpectrogramEngine.from_checkpoint(cfg.vae)
         manifest = read_manifest(cfg.data)
         styles = vae.styles  # the VAE's conditioning vocabulary, which the latents were encoded with
-        data = encoded_tracks(vae, manifest, Path(cfg.out), cfg.resume, progress)
+        primary = is_primary(world=world_size(cfg))
+        data = encoded_tracks(vae, manifest, Path(cfg.out), cfg.resume, progress, primary)
         if not data["train"]:
             raise MoodtuneError(f"{cfg.data}: no readable training tracks")
         all_z = torch.cat([t.z for t in data["train"]])

@@ -24,6 +24,9 @@ class SequenceModule(L.LightningModule):
     fed only its own predictions) as ``val/loss``.
     """
 
+    #: The discriminator's backward pass gives the generator no gradient: DDP must not wait for one.
+    ddp_find_unused_parameters = True
+
     def __init__(
         self, config: dict[str, Any], cfg: SequenceTrainConfig, max_sample_prob: float = 0.5, ramp_steps: int = 500
     ) -> None:
@@ -62,12 +65,12 @@ class SequenceModule(L.LightningModule):
             g_logit = self.discriminator(fake, mood, style)
             adv = F.binary_cross_entropy_with_logits(g_logit, torch.ones_like(g_logit))
             loss = l2 + self.adv_weight * adv
-            self.log_dict({"train/d_loss": d_loss, "train/adv": adv}, on_step=True, on_epoch=True, sync_dist=True)
+            self.log_dict({"train/d_loss": d_loss, "train/adv": adv}, on_step=True, on_epoch=True)
         g_opt.zero_grad()
         self.manual_backward(loss)
         self.clip_gradients(g_opt, gradient_clip_val=1.0, gradient_clip_algorithm="norm")
         g_opt.step()
-        self.log_dict({"train/loss": loss, "train/l2": l2}, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
+        self.log_dict({"train/loss": loss, "train/l2": l2}, on_step=True, on_epoch=True, prog_bar=True)
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         z, mood, style = batch["z"], batch["mood"], batch["style"]

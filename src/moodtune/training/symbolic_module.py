@@ -34,7 +34,7 @@ class SymbolicLSTMModule(L.LightningModule):
             batch_size=n,
             on_step=stage == "train",
             on_epoch=True,
-            sync_dist=True,  # with several processes: the mean over every process's share
+            sync_dist=stage == "val",  # several processes: validation over all shares, no all-reduce per step
         )
         if stage == "val":
             self.log("val/perplexity", torch.exp(loss), prog_bar=True, batch_size=n, on_epoch=True, sync_dist=True)

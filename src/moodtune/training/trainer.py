@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import sys
 import time
 import warnings
@@ -21,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from moodtune.errors import MoodtuneError
 from moodtune.training.config import TrainConfig
+from moodtune.training.distributed import world_size
 from moodtune.viz.plots import plot_training_curves, read_metrics
 
 CHECKPOINT_DIR = "checkpoints"
@@ -102,8 +104,17 @@ def _shape(trainer: L.Trainer) -> str:
     return text
 
 
+def lightning_strategy(cfg: TrainConfig, find_unused_parameters: bool = False) -> str:
+    """Lightning's name for ``cfg.strategy``; for a module some of whose parameters get no gradient in a
+    backward pass (a GAN's generator during the discriminator's step), its DDP variant that allows it."""
+    several = world_size(cfg) > 1 or cfg.strategy != "auto"
+    if find_unused_parameters and several and cfg.strategy in ("auto", "ddp", "ddp_spawn"):
+        return f"{'ddp' if cfg.strategy == 'auto' else cfg.strategy}_find_unused_parameters_true"
+    return cfg.strategy
+
+
 def build_trainer(
-    out_dir: Path, cfg: TrainConfig, progress: bool = True, verbose: bool = False
+    out_dir: Path, cfg: TrainConfig, progress: bool = True, verbose: bool = False, find_unused_parameters: bool = False
 ) -> tuple[L.Trainer, ModelCheckpoint]:
     """A Trainer writing ``checkpoints/{best,last}.ckpt`` and ``logs/version_N/metrics.csv`` under ``out_dir``.
 
@@ -130,7 +141,7 @@ def build_trainer(
         accelerator=cfg.accelerator,
         devices=cfg.devices,
         num_nodes=cfg.num_nodes,
-        strategy=cfg.strategy,
+        strategy=lightning_strategy(cfg, find_unused_parameters),
         precision=cfg.precision,
         logger=CSVLogger(save_dir=str(out_dir), name=LOG_DIR),
         callbacks=callbacks,
@@ -162,6 +173,8 @@ def quiet_lightning(verbose: bool) -> Iterator[None]:
             warnings.filterwarnings("ignore", category=DeprecationWarning)
             warnings.filterwarnings("ignore", category=FutureWarning)
             warnings.filterwarnings("ignore", ".*treespec.*")
+            # per-step training metrics are the first process's on purpose (no all-reduce per step)
+            warnings.filterwarnings("ignore", ".*sync_dist=True.*when logging on epoch level.*")
         try:
             yield
         finally:
@@ -170,14 +183,15 @@ def quiet_lightning(verbose: bool) -> Iterator[None]:
 
 
 def loaders(
-    train_ds: Dataset, val_ds: Dataset, batch_size: int, drop_last: bool = True
+    train_ds: Dataset, val_ds: Dataset, batch_size: int, drop_last: bool = True, processes: int = 1
 ) -> tuple[DataLoader, DataLoader]:
     """Seeded, shuffled training loader and an ordered validation loader. With ``drop_last`` a short last
-    training batch is dropped, unless the whole set is smaller than one batch.
+    training batch is dropped, unless a process's share of the set (1/``processes`` of it) is smaller than one
+    batch: a process must never be left with no batch at all.
 
     The shuffle draws from torch's global generator, which the recipe seeds: a loader holding its own
     ``torch.Generator`` cannot be sent to processes that ``--strategy ddp_spawn`` starts."""
-    drop = drop_last and len(train_ds) > batch_size
+    drop = drop_last and math.ceil(len(train_ds) / processes) > batch_size
     train = DataLoader(train_ds, batch_size=batch_size, shuffle=True, drop_last=drop)
     return train, DataLoader(val_ds, batch_size=batch_size)
 
@@ -201,7 +215,8 @@ def fit(
     run but the first (global rank 0), which alone goes on to write the run's files.
     """
     with quiet_lightning(verbose):
-        trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose)
+        unused = getattr(module, "ddp_find_unused_parameters", False)
+        trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose, unused)
         trainer.callbacks.extend(callbacks)
         try:
             trainer.fit(

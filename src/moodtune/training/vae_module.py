@@ -83,7 +83,9 @@ class VAEModule(L.LightningModule):
         loss = sum(terms.values()) + weight * kl
         n = batch["x"].shape[0]
         on_step = stage == "train"
-        sync = True  # with several processes: means over every process's share (checkpoints go by val/loss)
+        # With several processes, validation metrics are means over every process's share (the best checkpoint
+        # goes by val/loss); per-step training metrics are the first process's, with no all-reduce per step.
+        sync = stage == "val"
         self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=n, on_step=on_step, on_epoch=True, sync_dist=sync)
         for name, value in terms.items():
             self.log(f"{stage}/{name}", value, batch_size=n, on_step=on_step, on_epoch=True, sync_dist=sync)

@@ -122,8 +122,8 @@ class WaveformGrid(L.Callback):
         self.moods = [Mood.named(m) for m in QUADRANT_MOODS]
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.sanity_checking or not trainer.is_global_zero:
-            return
+        if trainer.sanity_checking or not trainer.is_global_zero or "FSDP" in type(trainer.strategy).__name__:
+            return  # one grid, by the first process; FSDP's sharded weights cannot decode in one process
         model = pl_module.model
         was_training = model.training
         model.eval()
