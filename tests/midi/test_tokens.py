@@ -84,3 +84,54 @@ def test_pieces_move_to_a_c_tonic_and_keep_their_mode():
         assert 0 in minor and 3 in minor and 4 not in minor, tonic
         shifted = to_c_tonic(piece(tonic, 4))
         assert all(abs(a.pitch - b.pitch) <= 6 for a, b in zip(shifted, piece(tonic, 4), strict=True))
+
+
+def _on_grid(bpm: float = 104.0) -> list[NoteEvent]:
+    """Notes on the sixteenth-note grid of ``bpm`` over three 3/4 bars: a chord, syncopation, a held note, a rest."""
+    unit = 60.0 / bpm / 4
+    spec = [(0, 4, 60), (0, 4, 64), (2, 1, 67), (5, 7, 72), (12, 12, 48), (30, 2, 71), (33, 3, 74)]
+    return [NoteEvent(s * unit, d * unit, p, 96) for s, d, p in spec]
+
+
+def test_beats_round_trip_keeps_pitch_onset_and_duration_on_the_grid():
+    from moodtune.midi.tokens import BeatTokenizer, Meter
+
+    tok = BeatTokenizer()
+    notes = _on_grid()
+    tokens = tok.encode(notes, Meter(104.0, 3))
+    back = tok.decode(tokens)
+    assert [(n.pitch, round(n.start, 9), round(n.duration, 9)) for n in back] == [
+        (n.pitch, round(n.start, 9), round(n.duration, 9)) for n in sorted(notes, key=lambda n: (n.start, n.pitch))
+    ]
+    assert tokens[:2] == ["TEMPO_104", "METER_3"]
+    assert tokens.count("BAR") == 3  # a bar of 3 beats is 12 sixteenths: onsets 0..33 span bars 0, 1 and 2
+    assert "POS_5" in tokens and "POS_0" in tokens  # syncopation and downbeats are explicit positions
+    assert tok.meter_of(tokens) == Meter(104.0, 3)
+    assert tokenizer_from_dict(tok.to_dict()).vocabulary == tok.vocabulary
+
+
+def test_beats_clock_follows_bars_and_positions():
+    from moodtune.midi.tokens import BeatTokenizer, Meter
+
+    tok = BeatTokenizer()
+    tokens = tok.encode(_on_grid(), Meter(104.0, 3))
+    clock = tok.clock()
+    times = [clock(t) for t in tokens]
+    unit = 60.0 / 104.0 / 4
+    assert times == sorted(times)  # time never runs backwards
+    assert tok.duration(tokens) == pytest.approx(33 * unit)  # the last onset
+    assert times[tokens.index("POS_5")] == pytest.approx(5 * unit)
+
+
+def test_beats_tempo_and_meter_come_from_the_midi(tmp_path):
+    import pretty_midi
+
+    from moodtune.midi.tokens import BeatTokenizer, midi_meter, midi_notes, notes_to_midi
+
+    pm = notes_to_midi(_on_grid(), tempo=104.0, beats_per_bar=3)
+    pm.write(str(tmp_path / "a.mid"))
+    read = pretty_midi.PrettyMIDI(str(tmp_path / "a.mid"))
+    meter = midi_meter(read)
+    assert (round(meter.bpm), meter.beats_per_bar) == (104, 3)
+    back = BeatTokenizer().decode(BeatTokenizer().encode(midi_notes(read), meter))
+    assert [n.pitch for n in back] == [n.pitch for n in sorted(_on_grid(), key=lambda n: (n.start, n.pitch))]

@@ -17,7 +17,7 @@ from moodtune.errors import DatasetError, MoodtuneError
 from moodtune.labels import mood_vector
 from moodtune.midi.analysis import to_c_tonic
 from moodtune.midi.render import load_midi
-from moodtune.midi.tokens import BOS, EOS, PAD, NotesTokenizer, Tokenizer, make_tokenizer, midi_notes
+from moodtune.midi.tokens import BOS, EOS, PAD, NotesTokenizer, Tokenizer, make_tokenizer, midi_meter, midi_notes
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,9 @@ def load_pieces(
     raw: list[tuple[pd.Series, list[str]]] = []
     for _, row in with_midi.drop_duplicates("midi_path").iterrows():
         try:
-            notes = midi_notes(load_midi(row["midi_path"]))
-            tokens = tokenizer.encode(to_c_tonic(notes) if transpose else notes)
+            pm = load_midi(row["midi_path"])
+            notes = midi_notes(pm)
+            tokens = tokenizer.encode(to_c_tonic(notes) if transpose else notes, midi_meter(pm))
         except MoodtuneError as exc:
             log.warning("skipped %s", exc)
             continue

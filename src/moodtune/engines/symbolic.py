@@ -9,7 +9,7 @@ as it unfolds.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from moodtune.errors import MidiReadError, MoodtuneError
 from moodtune.labels import style_index
 from moodtune.midi.analysis import to_c_tonic
 from moodtune.midi.render import FluidSynthRenderer, load_midi
-from moodtune.midi.tokens import BOS, EOS, PAD, Tokenizer, midi_notes, notes_to_midi, tokenizer_from_dict
+from moodtune.midi.tokens import BOS, EOS, PAD, Tokenizer, midi_meter, midi_notes, notes_to_midi, tokenizer_from_dict
 from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
 
 
@@ -107,8 +107,9 @@ class SymbolicEngine(Engine):
 
     def primer_tokens(self, path: str) -> list[str]:
         """Tokens of a primer MIDI; MidiReadError when it is malformed, empty or out of the vocabulary."""
-        notes = midi_notes(load_midi(path))
-        tokens = self.tokenizer.encode(to_c_tonic(notes) if self.transpose else notes)
+        pm = load_midi(path)
+        notes = midi_notes(pm)
+        tokens = self.tokenizer.encode(to_c_tonic(notes) if self.transpose else notes, midi_meter(pm))
         if not tokens:
             raise MidiReadError(f"{path}: the primer has no notes this model can read")
         try:
@@ -129,11 +130,12 @@ class SymbolicEngine(Engine):
         if primer is None:
             primer = self.primer_tokens(opts.primer) if opts.primer else []
         tokens = [BOS, *primer]
-        elapsed = [0.0]
-        for t in tokens[1:]:
-            elapsed.append(elapsed[-1] + tok.seconds_of(t))
+        clock = tok.clock()  # the time each token has reached: the mood asked for there conditions the next
+        elapsed = [0.0, *(clock(t) for t in primer)]
         style = torch.tensor([self.style_index(request.style)], device=self.device)
-        banned = [tok.index[t] for t in (PAD, BOS) if t in tok.index]
+        banned = {tok.index[t] for t in (PAD, BOS) if t in tok.index}
+        for t in primer:
+            banned |= {tok.index[c] for c in tok.closed_by(t)}
         eos = tok.index.get(EOS)
         gen = torch.Generator().manual_seed(request.seed)
         target_notes = opts.notes
@@ -148,7 +150,7 @@ class SymbolicEngine(Engine):
             )
             ids = torch.tensor([tok.ids(window)], device=self.device)
             logits = self.model(ids, mood.unsqueeze(0), style)[0, -1].float().cpu()
-            logits[banned] = -float("inf")
+            logits[sorted(banned)] = -float("inf")
             if eos is not None:
                 logits[eos] = -float("inf")  # length is the request's, not the model's
             if request.temperature <= 0:
@@ -158,7 +160,8 @@ class SymbolicEngine(Engine):
                 choice = int(torch.multinomial(probs, 1, generator=gen))
             token = tok.vocabulary[choice]
             tokens.append(token)
-            elapsed.append(elapsed[-1] + tok.seconds_of(token))
+            banned |= {tok.index[c] for c in tok.closed_by(token)}
+            elapsed.append(clock(token))
             if target_notes is not None:
                 if len(tok.decode(tokens[1:])) - n_primer_notes >= target_notes:
                     break
@@ -178,11 +181,13 @@ class SymbolicEngine(Engine):
         tokens = self.generate_tokens(request, primer)
         notes = self.tokenizer.decode(tokens)
         if opts.notes is None:
-            horizon = request.seconds + sum(self.tokenizer.seconds_of(t) for t in primer)
-            notes = [n for n in notes if n.start < horizon]
+            horizon = request.seconds + self.tokenizer.duration(primer)
+            notes = [replace(n, duration=min(n.duration, horizon - n.start)) for n in notes if n.start < horizon]
         if not notes:
             raise MoodtuneError("the model produced no notes; try a higher temperature or another seed")
-        pm = notes_to_midi(notes)
+        meter = self.tokenizer.meter_of(tokens)
+        bars = meter.beats_per_bar if self.tokenizer.kind == "beats" else None
+        pm = notes_to_midi(notes, tempo=meter.bpm, beats_per_bar=bars)
         with FluidSynthRenderer(self.soundfont, self.sr) as renderer:
             audio = renderer.render(pm)
         meta: dict[str, Any] = {

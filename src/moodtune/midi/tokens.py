@@ -1,6 +1,6 @@
 """MIDI <-> token sequences for the symbolic engine.
 
-Two vocabularies:
+Three vocabularies:
 
 * ``notes`` (the classic format): one token per onset. A single note is its pitch name (``C4``, ``F#3``),
   and a chord is the normal order of its pitch classes (``4.7.11``). Decoded notes get a fixed
@@ -10,13 +10,18 @@ Two vocabularies:
   when the bin changes), ``PITCH_p`` (21..108), then ``DUR_d`` (1..64 steps). Between onsets
   come ``SHIFT_s`` tokens (1..32 steps; longer rests take several). A round trip keeps pitches,
   and keeps onsets and durations within half a step.
+* ``beats``: a bar-and-beat vocabulary (REMI-like). A piece opens with its tempo (``TEMPO_t``, 14 bins)
+  and meter (``METER_n``, beats per bar); each bar starts with ``BAR``, each onset with its position in
+  the bar (``POS_k``, sixteenth notes), then per note an optional ``VEL_b``, ``PITCH_p`` and ``DUR_d``
+  (1..64 sixteenths). Time is musical, so the model sees beats, bars and phrases; a round trip keeps
+  pitches, and onsets and durations to the sixteenth-note grid.
 """
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pretty_midi
@@ -29,6 +34,26 @@ SPECIALS = (PAD, BOS, EOS)
 _PITCH_NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
 _NAME_TO_PC = {"C": 0, "C#": 1, "D-": 1, "D": 2, "D#": 3, "E-": 3, "E": 4, "F": 5, "F#": 6, "G-": 6, "G": 7}
 _NAME_TO_PC.update({"G#": 8, "A-": 8, "A": 9, "A#": 10, "B-": 10, "B": 11})
+
+
+@dataclass(frozen=True)
+class Meter:
+    """A piece's tempo (quarter notes per minute) and beats (quarter notes) per bar."""
+
+    bpm: float = 120.0
+    beats_per_bar: int = 4
+
+
+def midi_meter(pm: pretty_midi.PrettyMIDI) -> Meter:
+    """The first tempo and time signature of ``pm`` (120 BPM and 4/4 when it has none); a bar counts quarter
+    notes (6/8 is 3 beats)."""
+    _, tempi = pm.get_tempo_changes()
+    bpm = float(tempi[0]) if len(tempi) and tempi[0] > 0 else 120.0
+    beats = 4
+    if pm.time_signature_changes:
+        ts = pm.time_signature_changes[0]
+        beats = max(1, round(ts.numerator * 4 / ts.denominator))
+    return Meter(bpm, beats)
 
 
 @dataclass(frozen=True)
@@ -53,9 +78,14 @@ def midi_notes(pm: pretty_midi.PrettyMIDI) -> list[NoteEvent]:
     return sorted(notes, key=lambda n: (n.start, n.pitch))
 
 
-def notes_to_midi(notes: Sequence[NoteEvent], program: int = 0, tempo: float = 120.0) -> pretty_midi.PrettyMIDI:
-    """One-instrument MIDI of ``notes``."""
+def notes_to_midi(
+    notes: Sequence[NoteEvent], program: int = 0, tempo: float = 120.0, beats_per_bar: int | None = None
+) -> pretty_midi.PrettyMIDI:
+    """One-instrument MIDI of ``notes``, with a ``beats_per_bar``/4 time signature when given (scores then
+    show the bars the notes were generated in)."""
     pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
+    if beats_per_bar is not None:
+        pm.time_signature_changes.append(pretty_midi.TimeSignature(beats_per_bar, 4, 0.0))
     inst = pretty_midi.Instrument(program=program)
     for n in notes:
         inst.notes.append(pretty_midi.Note(int(n.velocity), int(n.pitch), float(n.start), float(n.start + n.duration)))
@@ -100,8 +130,8 @@ class Tokenizer(ABC):
         self.index = {t: i for i, t in enumerate(self.vocabulary)}
 
     @abstractmethod
-    def encode(self, notes: Sequence[NoteEvent]) -> list[str]:
-        """Notes -> tokens."""
+    def encode(self, notes: Sequence[NoteEvent], meter: Meter | None = None) -> list[str]:
+        """Notes -> tokens; ``meter`` places them in bars (formats that know no bars ignore it)."""
 
     @abstractmethod
     def decode(self, tokens: Sequence[str]) -> list[NoteEvent]:
@@ -109,7 +139,34 @@ class Tokenizer(ABC):
 
     @abstractmethod
     def seconds_of(self, token: str) -> float:
-        """How far a token moves time forward (used to follow a mood trajectory while generating)."""
+        """How far a token moves time forward, where that depends on the token alone."""
+
+    def clock(self) -> Callable[[str], float]:
+        """A function fed the tokens in order, answering the time (s) reached after each (used to follow a mood
+        trajectory while generating)."""
+        now = 0.0
+
+        def advance(token: str) -> float:
+            nonlocal now
+            now += self.seconds_of(token)
+            return now
+
+        return advance
+
+    def duration(self, tokens: Sequence[str]) -> float:
+        """The time (s) reached after ``tokens``."""
+        advance, now = self.clock(), 0.0
+        for t in tokens:
+            now = advance(t)
+        return now
+
+    def meter_of(self, tokens: Sequence[str]) -> Meter:
+        """The tempo and meter decoded notes are written with."""
+        return Meter()
+
+    def closed_by(self, token: str) -> list[str]:
+        """Tokens that may no longer follow once ``token`` has been written (generation masks them)."""
+        return []
 
     def ids(self, tokens: Sequence[str]) -> list[int]:
         """Token ids; MidiReadError lists tokens this vocabulary does not have."""
@@ -152,7 +209,7 @@ class TimedTokenizer(Tokenizer):
         width = 128 // self.VELOCITY_BINS
         return min(127, b * width + width // 2)
 
-    def encode(self, notes: Sequence[NoteEvent]) -> list[str]:
+    def encode(self, notes: Sequence[NoteEvent], meter: Meter | None = None) -> list[str]:
         tokens: list[str] = []
         now, vel = 0, None
         for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
@@ -208,7 +265,7 @@ class NotesTokenizer(Tokenizer):
         super().__init__(vocabulary or list(SPECIALS))
         self.onset_tolerance = onset_tolerance
 
-    def encode(self, notes: Sequence[NoteEvent]) -> list[str]:
+    def encode(self, notes: Sequence[NoteEvent], meter: Meter | None = None) -> list[str]:
         groups: list[list[int]] = []
         last = -math.inf
         for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
@@ -238,13 +295,128 @@ class NotesTokenizer(Tokenizer):
         return NotesTokenizer([*SPECIALS, *seen], self.onset_tolerance)
 
 
+class BeatTokenizer(Tokenizer):
+    """Bars, positions on a sixteenth-note grid, pitch, duration and velocity, after the piece's tempo and meter."""
+
+    kind = "beats"
+    PER_BEAT = 4  # grid positions per quarter note
+    MIN_PITCH, MAX_PITCH = 21, 108
+    MAX_DUR, VELOCITY_BINS, MAX_BEATS = 64, 16, 7
+    TEMPI = (40, 48, 56, 64, 72, 80, 92, 104, 116, 128, 144, 160, 184, 208)
+
+    def __init__(self, vocabulary: Sequence[str] | None = None) -> None:
+        vocab = [
+            *SPECIALS,
+            *(f"TEMPO_{t}" for t in self.TEMPI),
+            *(f"METER_{n}" for n in range(1, self.MAX_BEATS + 1)),
+            "BAR",
+            *(f"POS_{k}" for k in range(self.MAX_BEATS * self.PER_BEAT)),
+            *(f"VEL_{i}" for i in range(self.VELOCITY_BINS)),
+            *(f"PITCH_{p}" for p in range(self.MIN_PITCH, self.MAX_PITCH + 1)),
+            *(f"DUR_{i}" for i in range(1, self.MAX_DUR + 1)),
+        ]
+        super().__init__(vocabulary or vocab)
+        self._velocity = TimedTokenizer()  # the same 16 velocity bins
+
+    def encode(self, notes: Sequence[NoteEvent], meter: Meter | None = None) -> list[str]:
+        meter = meter or Meter()
+        tempo = min(self.TEMPI, key=lambda t: abs(math.log(t / meter.bpm)))
+        beats = min(self.MAX_BEATS, max(1, meter.beats_per_bar))
+        unit = 60.0 / meter.bpm / self.PER_BEAT  # seconds per grid step, at the piece's own tempo
+        per_bar = beats * self.PER_BEAT
+        tokens = [f"TEMPO_{tempo}", f"METER_{beats}"]
+        bar, pos, vel = -1, None, None
+        for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
+            if not self.MIN_PITCH <= n.pitch <= self.MAX_PITCH:
+                continue
+            onset = max(0, round(n.start / unit))
+            while bar < onset // per_bar:
+                tokens.append("BAR")
+                bar, pos = bar + 1, None
+            if onset % per_bar != pos:
+                pos = onset % per_bar
+                tokens.append(f"POS_{pos}")
+            b = self._velocity.velocity_bin(n.velocity)
+            if b != vel:
+                tokens.append(f"VEL_{b}")
+                vel = b
+            dur = min(self.MAX_DUR, max(1, round(n.duration / unit)))
+            tokens += [f"PITCH_{n.pitch}", f"DUR_{dur}"]
+        return tokens
+
+    def _walk(self, tokens: Sequence[str]) -> Iterator[tuple[str, float, float]]:
+        """``(token, onset time of the current position, seconds per grid step)`` for each token, at the piece's
+        tempo and meter (its header's last, as :meth:`meter_of` reads them) from the start."""
+        where = _BarPosition(self.PER_BEAT, self.meter_of(tokens))
+        for tok in tokens:
+            yield tok, *where.step(tok)
+
+    def decode(self, tokens: Sequence[str]) -> list[NoteEvent]:
+        notes, vel, pitch = [], self._velocity.bin_velocity(self.VELOCITY_BINS // 2), None
+        for tok, now, unit in self._walk(tokens):
+            kind, _, value = tok.partition("_")
+            if kind == "VEL":
+                vel = self._velocity.bin_velocity(int(value))
+            elif kind == "PITCH":
+                pitch = int(value)
+            elif kind == "DUR" and pitch is not None:
+                notes.append(NoteEvent(now, int(value) * unit, pitch, vel))
+                pitch = None
+            elif kind in ("BAR", "POS"):
+                pitch = None
+        return notes
+
+    def seconds_of(self, token: str) -> float:
+        return 0.0  # time here is a position in a bar: see clock()
+
+    def clock(self) -> Callable[[str], float]:
+        where = _BarPosition(self.PER_BEAT)
+        return lambda token: where.step(token)[0]
+
+    def meter_of(self, tokens: Sequence[str]) -> Meter:
+        where = _BarPosition(self.PER_BEAT)
+        for t in tokens:
+            where.step(t)
+        return Meter(where.bpm, where.beats)
+
+    def closed_by(self, token: str) -> list[str]:
+        """The tempo and meter open a piece: after its first bar they are not written again."""
+        return [t for t in self.vocabulary if t.startswith(("TEMPO_", "METER_"))] if token == "BAR" else []
+
+
+class _BarPosition:
+    """Where a ``beats`` token sequence has got to: tempo, meter, bar and position. Tempo and meter are the
+    piece's header: tokens of theirs after the first bar are ignored."""
+
+    def __init__(self, per_beat: int, meter: Meter | None = None) -> None:
+        self.per_beat, self.bar, self.pos, self.fixed = per_beat, -1, 0, meter is not None
+        self.bpm, self.beats = (meter.bpm, meter.beats_per_bar) if meter is not None else (120.0, 4)
+
+    def step(self, token: str) -> tuple[float, float]:
+        """Read ``token``; returns the onset time (s) of the current position and the seconds per grid step."""
+        kind, _, value = token.partition("_")
+        header = self.bar < 0 and not self.fixed
+        if kind == "TEMPO" and header:
+            self.bpm = float(value)
+        elif kind == "METER" and header:
+            self.beats = int(value)
+        elif token == "BAR":
+            self.bar, self.pos = self.bar + 1, 0
+        elif kind == "POS":
+            self.pos = int(value)
+        unit = 60.0 / self.bpm / self.per_beat
+        return (max(self.bar, 0) * self.beats * self.per_beat + self.pos) * unit, unit
+
+
 def make_tokenizer(kind: str) -> Tokenizer:
     """An empty tokenizer of ``kind`` (``notes`` vocabularies are fitted on the training data)."""
     if kind == "timed":
         return TimedTokenizer()
     if kind == "notes":
         return NotesTokenizer()
-    raise ValueError(f"unknown token format {kind!r}; choose timed or notes")
+    if kind == "beats":
+        return BeatTokenizer()
+    raise ValueError(f"unknown token format {kind!r}; choose timed, beats or notes")
 
 
 def tokenizer_from_dict(d: dict[str, object]) -> Tokenizer:
@@ -253,4 +425,6 @@ def tokenizer_from_dict(d: dict[str, object]) -> Tokenizer:
         return TimedTokenizer(step=float(d["step"]), vocabulary=list(d["vocabulary"]))  # type: ignore[arg-type]
     if d["kind"] == "notes":
         return NotesTokenizer(vocabulary=list(d["vocabulary"]))  # type: ignore[arg-type]
+    if d["kind"] == "beats":
+        return BeatTokenizer(vocabulary=list(d["vocabulary"]))  # type: ignore[arg-type]
     raise ValueError(f"unknown token format {d['kind']!r}")

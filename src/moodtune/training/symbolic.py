@@ -31,7 +31,10 @@ class SymbolicTrainConfig(TrainConfig):
     engine: ClassVar[str] = "symbolic"
 
     tokens: str = option(
-        "timed", help="token format: timed (time shifts) or notes (one token per note)", choices=("timed", "notes")
+        "timed",
+        help="token format: timed (50 ms time shifts), beats (bars and sixteenth-note positions after the "
+        "piece's tempo and meter) or notes (one token per onset, the classic format)",
+        choices=("timed", "beats", "notes"),
     )
     seq_len: int = option(40, help="tokens of context", minimum=2)
     transpose: bool = option(True, help="move every piece to a C tonic, so mode is learnable")
