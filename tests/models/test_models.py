@@ -59,3 +59,23 @@ def test_time_smoothing_removes_the_frame_ripple_and_keeps_slow_envelopes():
     assert torch.allclose(y[0, 0, :, 1:-1], torch.full((3, 62), 0.5), atol=1e-6)  # ripple gone
     assert (y[1, ..., 1:-1] - x[1, ..., 1:-1]).abs().max() < 0.01  # envelope kept
     assert "kernel" not in smooth.state_dict()  # not saved: runs saved before load unchanged
+
+
+def test_symbolic_transformer_is_causal_and_shaped_like_the_lstm():
+    from moodtune.models.symbolic import symbolic_config, symbolic_model
+
+    torch.manual_seed(0)
+    model = symbolic_model(symbolic_config("transformer", "debug", vocab_size=50, n_styles=3, seq_len=16)).eval()
+    tokens = torch.randint(0, 50, (2, 16))
+    mood, style = torch.rand(2, 16, 3), torch.tensor([0, 2])
+    logits = model(tokens, mood, style)
+    assert logits.shape == (2, 16, 50)
+    changed = tokens.clone()
+    changed[:, 10:] = (changed[:, 10:] + 1) % 50
+    later = model(changed, mood, style)
+    assert torch.allclose(logits[:, :10], later[:, :10], atol=1e-5)  # no step sees the tokens after it
+    assert not torch.allclose(logits[:, 10:], later[:, 10:])
+    other = mood.clone()
+    other[:, 5:, 1] += 1.0  # arousal from step 5 on
+    assert not torch.allclose(model(tokens, other, style)[:, 5:], logits[:, 5:])  # the condition at every step
+    assert symbolic_model({k: v for k, v in symbolic_config("lstm", "debug", vocab_size=50).items() if k != "arch"})

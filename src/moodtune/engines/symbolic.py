@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from moodtune.engines.base import Engine, EngineOptions, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
@@ -22,7 +23,7 @@ from moodtune.labels import style_index
 from moodtune.midi.analysis import to_c_tonic
 from moodtune.midi.render import FluidSynthRenderer, load_midi
 from moodtune.midi.tokens import BOS, EOS, PAD, Tokenizer, midi_meter, midi_notes, notes_to_midi, tokenizer_from_dict
-from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+from moodtune.models.symbolic import symbolic_model
 
 
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
@@ -72,7 +73,7 @@ class SymbolicEngine(Engine):
 
     def __init__(
         self,
-        model: SymbolicLSTM,
+        model: nn.Module,
         tokenizer: Tokenizer,
         styles: list[str],
         soundfont: str | None = None,
@@ -94,7 +95,7 @@ class SymbolicEngine(Engine):
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike[str], device: str = "cpu") -> SymbolicEngine:
         state, config = load_checkpoint(path, engine=cls.name)
-        model = SymbolicLSTM(SymbolicLSTMConfig(**config["model"]))
+        model = symbolic_model(config["model"])
         model.load_state_dict(state)
         transpose = bool(config.get("train", {}).get("transpose", False))
         return cls(

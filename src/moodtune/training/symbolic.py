@@ -1,6 +1,6 @@
 """Train the symbolic engine: ``moodtune train symbolic``.
 
-A mood-conditioned LSTM learns the next note token over windows of ``seq_len`` tokens of every MIDI
+A mood-conditioned LSTM or Transformer learns the next note token over windows of ``seq_len`` tokens of every MIDI
 file the prepared dataset kept (cross-entropy, Adamax); afterwards its validation and test perplexity.
 """
 
@@ -18,10 +18,10 @@ from torch.utils.data import DataLoader
 
 from moodtune.data.token_datasets import Piece, TokenWindowDataset, load_pieces
 from moodtune.midi.tokens import PAD
-from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+from moodtune.models.symbolic import ARCHS, DEFAULT_CONTEXT, symbolic_config
 from moodtune.training.config import TrainConfig, option
 from moodtune.training.recipe import Finished, Recipe, Setup
-from moodtune.training.symbolic_module import SymbolicLSTMModule
+from moodtune.training.symbolic_module import SymbolicModule
 
 
 @dataclass(kw_only=True)
@@ -36,7 +36,12 @@ class SymbolicTrainConfig(TrainConfig):
         "piece's tempo and meter) or notes (one token per onset, the classic format)",
         choices=("timed", "beats", "notes"),
     )
-    seq_len: int = option(40, help="tokens of context", minimum=2)
+    arch: str = option(
+        "lstm", help="network: lstm, or transformer (decoder-only, rotary positions, long context)", choices=ARCHS
+    )
+    seq_len: int | None = option(
+        None, help="tokens of context (default: 40 for the LSTM, 512 for the Transformer)", minimum=2
+    )
     transpose: bool = option(True, help="move every piece to a C tonic, so mode is learnable")
     batch_size: int = option(64, help="examples per batch", positive=True)
     lr: float = option(2e-3, help="learning rate (Adamax)", positive=True)
@@ -55,15 +60,16 @@ class SymbolicRecipe(Recipe[SymbolicTrainConfig]):
         tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens, cfg.transpose)
         train_pieces = _split(pieces, "train") or pieces
         val_pieces = _split(pieces, "val") or train_pieces
-        model_config = SymbolicLSTMConfig.preset(
-            cfg.size, vocab_size=len(tokenizer.vocabulary), n_styles=len(styles), seq_len=cfg.seq_len
+        seq_len = cfg.seq_len or DEFAULT_CONTEXT[cfg.arch]
+        model_config = symbolic_config(
+            cfg.arch, cfg.size, vocab_size=len(tokenizer.vocabulary), n_styles=len(styles), seq_len=seq_len
         )
         pad = tokenizer.index[PAD]
         return Setup(
-            module=SymbolicLSTMModule(model_config.to_dict(), cfg, pad_id=pad),
-            train=TokenWindowDataset(train_pieces, tokenizer, cfg.seq_len),
-            val=TokenWindowDataset(val_pieces, tokenizer, cfg.seq_len, hop=cfg.seq_len),
-            run_config={"model": model_config.to_dict(), "tokenizer": tokenizer.to_dict(), "styles": styles},
+            module=SymbolicModule(model_config, cfg, pad_id=pad),
+            train=TokenWindowDataset(train_pieces, tokenizer, seq_len),
+            val=TokenWindowDataset(val_pieces, tokenizer, seq_len, hop=seq_len),
+            run_config={"model": model_config, "tokenizer": tokenizer.to_dict(), "styles": styles},
             drop_last=False,
             context={"pad": pad, "tokenizer": tokenizer, "pieces": pieces, "train_pieces": train_pieces},
         )
@@ -77,13 +83,14 @@ class SymbolicRecipe(Recipe[SymbolicTrainConfig]):
         }
         test = _split(ctx["pieces"], "test")
         if test:
-            test_ds = TokenWindowDataset(test, ctx["tokenizer"], cfg.seq_len, hop=cfg.seq_len)
+            seq_len = cfg.seq_len or DEFAULT_CONTEXT[cfg.arch]
+            test_ds = TokenWindowDataset(test, ctx["tokenizer"], seq_len, hop=seq_len)
             metrics["test_perplexity"] = round(heldout_perplexity(model, test_ds, ctx["pad"]), 3)
         return Finished(model.state_dict(), metrics)
 
 
 @torch.no_grad()
-def heldout_perplexity(model: SymbolicLSTM, dataset: TokenWindowDataset, pad_id: int) -> float:
+def heldout_perplexity(model: nn.Module, dataset: TokenWindowDataset, pad_id: int) -> float:
     """Perplexity (exp of the mean next-token cross-entropy, padding excluded) over a dataset."""
     total, count = 0.0, 0
     for batch in DataLoader(dataset, batch_size=128):

@@ -1,4 +1,4 @@
-"""LightningModule around :class:`SymbolicLSTM`: cross-entropy on every next token, Adamax."""
+"""LightningModule around the symbolic network (LSTM or Transformer): cross-entropy on every next token, Adamax."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 
-from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+from moodtune.models.symbolic import symbolic_model
 from moodtune.training.config import TrainConfig
 
 
-class SymbolicLSTMModule(L.LightningModule):
+class SymbolicModule(L.LightningModule):
     """Training wrapper; logs loss and perplexity for train and validation."""
 
     def __init__(self, model_config: dict[str, Any], cfg: TrainConfig, pad_id: int) -> None:
         super().__init__()
-        self.model = SymbolicLSTM(SymbolicLSTMConfig(**model_config))
+        self.model = symbolic_model(model_config)
         self.lr, self.pad_id = cfg.lr, pad_id
 
     def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
