@@ -1,6 +1,7 @@
-"""Symbolic engine: sample note tokens from the mood-conditioned LSTM, then MIDI, audio and score.
+"""Symbolic engine: sample note tokens from the mood-conditioned network (LSTM or Transformer), then MIDI,
+audio and score.
 
-Sampling uses a sliding window: of the last ``seq_len`` tokens predicts the next one.
+Sampling uses a sliding window: the network reads the last ``seq_len`` tokens and predicts the next one.
 Temperature, top-k and nucleus (top-p) filtering shape the choice. The mood condition at every
 step is the request's mood at the time the music has reached, so a trajectory steers the piece
 as it unfolds.
