@@ -8,9 +8,10 @@ import fcntl
 import json
 import os
 import re
+import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,10 @@ NO_LOCKS = frozenset({errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK, errno.EINVAL
 
 
 @contextlib.contextmanager
-def file_lock(path: str | os.PathLike[str], on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+def file_lock(path: str | os.PathLike[str], waiting: str | None = None) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (created if absent) for the ``with`` block: processes on this machine,
-    and on others sharing the folder where the filesystem honours locks (NFS does), take turns. ``on_wait`` is
-    called once if another process holds the lock, before this one waits for it."""
+    and on others sharing the folder where the filesystem honours locks (NFS does), take turns. ``waiting`` is
+    printed on stderr once if another process holds the lock, before this one waits for it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o666)
@@ -120,8 +121,8 @@ def file_lock(path: str | os.PathLike[str], on_wait: Callable[[], None] | None =
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            if on_wait is not None:
-                on_wait()
+            if waiting:
+                print(waiting, file=sys.stderr, flush=True)
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError as exc:
             if exc.errno not in NO_LOCKS:

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -114,11 +113,9 @@ class FeatureCache:
         path = self.entry(feature, clip_id, fingerprint)
         with atomic_path(path) as tmp:
             np.save(tmp, value)
-            written = np.load(tmp, mmap_mode="r")  # verify before it becomes visible under its name
-            same = written.shape == value.shape and written.dtype == value.dtype
-            if not (same and np.array_equal(written, value, equal_nan=True)):
+            written = CachedArray(tmp)  # verified before it is visible under its name: header, and size on disk
+            if (written.shape, written.dtype) != (value.shape, value.dtype) or tmp.stat().st_size < value.nbytes:
                 raise OSError(f"{path}: the entry read back differs from the one written")
-            del written
         return path
 
     def load(self, feature: Feature, clip_id: str, fingerprint: str) -> np.ndarray:
@@ -145,11 +142,7 @@ class FeatureCache:
         if not todo:
             return 0
         folder = self.folder(feature)
-
-        def waiting() -> None:
-            if progress:
-                print(f"waiting for another process that is caching {feature.name} in {folder}", file=sys.stderr)
-
+        waiting = f"waiting for another process that is caching {feature.name} in {folder}" if progress else None
         with file_lock(folder / LOCK_FILE, waiting):  # one process computes; the others then find the entries
             todo = [r for r in todo if not self.has(feature, r["clip_id"], r["fingerprint"])]
             if todo:

@@ -11,8 +11,8 @@ import json
 import logging
 import math
 import os
-import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +162,22 @@ def run_job(adapter: Adapter, job: TrackJob, ctx: Context, key: str) -> dict[str
     return record
 
 
+def _run_jobs(
+    adapter: Adapter, jobs: list[TrackJob], ctx: Context, keys: dict[str, str], workers: int
+) -> Iterator[tuple[TrackJob, dict[str, Any]]]:
+    """``(job, record)`` as each job finishes: in this process, or in a pool of ``workers`` processes."""
+    if workers == 1 or len(jobs) <= 1:
+        if jobs:
+            _worker_init()
+        for job in jobs:
+            yield job, run_job(adapter, job, ctx, keys[job.track_id])
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_init) as pool:
+        futures = {pool.submit(run_job, adapter, job, ctx, keys[job.track_id]): job for job in jobs}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+
+
 def _load_record(path: Path, cache: FeatureCache, feature: LogMelFeature) -> dict[str, Any] | None:
     try:
         record = json.loads(path.read_text())
@@ -212,11 +228,7 @@ def prepare(
     ctx = Context(out_dir=out_dir.resolve(), sr=sr, clip_seconds=clip_seconds, soundfont=str(sf2), seed=seed)
     discovery = adapter.discover(limit)
     out_dir.mkdir(parents=True, exist_ok=True)  # only once the input was found: a bad dataset leaves no folder
-
-    def waiting() -> None:
-        if progress:
-            print(f"waiting for another 'moodtune prepare' writing to {out_dir}", file=sys.stderr, flush=True)
-
+    waiting = f"waiting for another 'moodtune prepare' writing to {out_dir}" if progress else None
     with file_lock(out_dir / PREPARE_LOCK, waiting):  # two runs on one folder take turns; the second reuses the first
         clean_stale_temps(out_dir)
         params = {
@@ -238,19 +250,10 @@ def prepare(
             if rec is not None:
                 records[job.track_id] = rec
         pending = [job for job in discovery.jobs if job.track_id not in records]
-        if pending:
-            with progress_bar(f"preparing {dataset}", total=len(pending), enabled=progress) as advance:
-                if workers == 1 or len(pending) == 1:
-                    _worker_init()
-                    for job in pending:
-                        records[job.track_id] = run_job(adapter, job, ctx, keys[job.track_id])
-                        advance()
-                else:
-                    with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_worker_init) as pool:
-                        futures = {pool.submit(run_job, adapter, job, ctx, keys[job.track_id]): job for job in pending}
-                        for fut in as_completed(futures):
-                            records[futures[fut].track_id] = fut.result()
-                            advance()
+        with progress_bar(f"preparing {dataset}", total=len(pending), enabled=progress and bool(pending)) as advance:
+            for job, record in _run_jobs(adapter, pending, ctx, keys, workers):
+                records[job.track_id] = record
+                advance()
         skipped = list(discovery.skipped)
         rows: list[dict[str, Any]] = []
         silent_clips = 0

@@ -183,12 +183,27 @@ class Tokenizer(ABC):
         return {"kind": self.kind, "vocabulary": self.vocabulary}
 
 
+VELOCITY_BINS = 16
+
+
+def velocity_bin(velocity: int) -> int:
+    """Which of :data:`VELOCITY_BINS` equal bins of 0..127 a velocity falls in."""
+    return min(VELOCITY_BINS - 1, max(0, int(velocity)) * VELOCITY_BINS // 128)
+
+
+def bin_velocity(b: int) -> int:
+    """Centre velocity of bin ``b``."""
+    width = 128 // VELOCITY_BINS
+    return min(127, b * width + width // 2)
+
+
 class TimedTokenizer(Tokenizer):
     """Pitch, duration, velocity and time-shift events on a grid of ``step`` seconds."""
 
     kind = "timed"
     MIN_PITCH, MAX_PITCH = 21, 108
-    MAX_SHIFT, MAX_DUR, VELOCITY_BINS = 32, 64, 16
+    MAX_SHIFT, MAX_DUR = 32, 64
+    VELOCITY_BINS = VELOCITY_BINS
 
     def __init__(self, step: float = 0.05, vocabulary: Sequence[str] | None = None) -> None:
         self.step = step
@@ -200,14 +215,6 @@ class TimedTokenizer(Tokenizer):
             *(f"DUR_{i}" for i in range(1, self.MAX_DUR + 1)),
         ]
         super().__init__(vocabulary or vocab)
-
-    def velocity_bin(self, velocity: int) -> int:
-        return min(self.VELOCITY_BINS - 1, max(0, int(velocity)) * self.VELOCITY_BINS // 128)
-
-    def bin_velocity(self, b: int) -> int:
-        """Centre velocity of bin ``b``."""
-        width = 128 // self.VELOCITY_BINS
-        return min(127, b * width + width // 2)
 
     def encode(self, notes: Sequence[NoteEvent], meter: Meter | None = None) -> list[str]:
         tokens: list[str] = []
@@ -222,7 +229,7 @@ class TimedTokenizer(Tokenizer):
                 tokens.append(f"SHIFT_{s}")
                 gap -= s
             now = max(now, onset)
-            b = self.velocity_bin(n.velocity)
+            b = velocity_bin(n.velocity)
             if b != vel:
                 tokens.append(f"VEL_{b}")
                 vel = b
@@ -231,14 +238,14 @@ class TimedTokenizer(Tokenizer):
         return tokens
 
     def decode(self, tokens: Sequence[str]) -> list[NoteEvent]:
-        notes, now, vel, pitch = [], 0, self.bin_velocity(self.VELOCITY_BINS // 2), None
+        notes, now, vel, pitch = [], 0, bin_velocity(VELOCITY_BINS // 2), None
         for tok in tokens:
             kind, _, value = tok.partition("_")
             if kind == "SHIFT":
                 now += int(value)
                 pitch = None
             elif kind == "VEL":
-                vel = self.bin_velocity(int(value))
+                vel = bin_velocity(int(value))
             elif kind == "PITCH":
                 pitch = int(value)
             elif kind == "DUR" and pitch is not None:
@@ -301,7 +308,8 @@ class BeatTokenizer(Tokenizer):
     kind = "beats"
     PER_BEAT = 4  # grid positions per quarter note
     MIN_PITCH, MAX_PITCH = 21, 108
-    MAX_DUR, VELOCITY_BINS, MAX_BEATS = 64, 16, 7
+    MAX_DUR, MAX_BEATS = 64, 7
+    VELOCITY_BINS = VELOCITY_BINS
     TEMPI = (40, 48, 56, 64, 72, 80, 92, 104, 116, 128, 144, 160, 184, 208)
 
     def __init__(self, vocabulary: Sequence[str] | None = None) -> None:
@@ -316,7 +324,6 @@ class BeatTokenizer(Tokenizer):
             *(f"DUR_{i}" for i in range(1, self.MAX_DUR + 1)),
         ]
         super().__init__(vocabulary or vocab)
-        self._velocity = TimedTokenizer()  # the same 16 velocity bins
 
     def encode(self, notes: Sequence[NoteEvent], meter: Meter | None = None) -> list[str]:
         meter = meter or Meter()
@@ -336,7 +343,7 @@ class BeatTokenizer(Tokenizer):
             if onset % per_bar != pos:
                 pos = onset % per_bar
                 tokens.append(f"POS_{pos}")
-            b = self._velocity.velocity_bin(n.velocity)
+            b = velocity_bin(n.velocity)
             if b != vel:
                 tokens.append(f"VEL_{b}")
                 vel = b
@@ -352,11 +359,11 @@ class BeatTokenizer(Tokenizer):
             yield tok, *where.step(tok)
 
     def decode(self, tokens: Sequence[str]) -> list[NoteEvent]:
-        notes, vel, pitch = [], self._velocity.bin_velocity(self.VELOCITY_BINS // 2), None
+        notes, vel, pitch = [], bin_velocity(VELOCITY_BINS // 2), None
         for tok, now, unit in self._walk(tokens):
             kind, _, value = tok.partition("_")
             if kind == "VEL":
-                vel = self._velocity.bin_velocity(int(value))
+                vel = bin_velocity(int(value))
             elif kind == "PITCH":
                 pitch = int(value)
             elif kind == "DUR" and pitch is not None:

@@ -1,4 +1,5 @@
-"""1-D building blocks shared by the waveform VAE and the latent (codec) VAE."""
+"""Pieces the model files share: 1-D building blocks of the waveform VAE and the latent (codec) VAE, and the
+lookup of a config's size presets."""
 
 from __future__ import annotations
 
@@ -36,3 +37,10 @@ class ResBlock1D(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.net(x)
+
+
+def size_preset(presets: dict[str, dict[str, object]], name: str) -> dict[str, object]:
+    """The fields of size ``name`` from a config's ``presets`` (ValueError naming the sizes there are)."""
+    if name not in presets:
+        raise ValueError(f"unknown size {name!r}; choose one of {', '.join(presets)}")
+    return presets[name]

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from moodtune.models.blocks import ResBlock1D
+from moodtune.models.blocks import ResBlock1D, size_preset
 from moodtune.models.conditioning import MoodStyleConditioner
 
 
@@ -41,9 +41,7 @@ class LatentVAEConfig:
             "small": {"hidden": 128, "blocks": 2},
             "base": {"hidden": 256, "blocks": 4},
         }
-        if name not in presets:
-            raise ValueError(f"unknown size {name!r}; choose one of {', '.join(presets)}")
-        return cls(**{**presets[name], **fields})  # type: ignore[arg-type]
+        return cls(**{**size_preset(presets, name), **fields})  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict (stored in checkpoints)."""

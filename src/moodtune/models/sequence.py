@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from moodtune.models.blocks import size_preset
 from moodtune.models.conditioning import MoodStyleConditioner
 
 
@@ -31,9 +32,7 @@ class SequenceModelConfig:
             "small": {},
             "base": {"hidden": 512, "disc_hidden": 256},
         }
-        if name not in presets:
-            raise ValueError(f"unknown size {name!r}; choose one of {', '.join(presets)}")
-        return cls(**{**presets[name], **overrides})  # type: ignore[arg-type]
+        return cls(**{**size_preset(presets, name), **overrides})  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

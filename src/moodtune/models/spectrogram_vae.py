@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from moodtune.models.blocks import size_preset
 from moodtune.models.conditioning import MoodStyleConditioner
 
 
@@ -31,9 +32,7 @@ class SpectrogramVAEConfig:
             "small": {"channels": (16, 32, 64, 128)},
             "base": {},
         }
-        if name not in presets:
-            raise ValueError(f"unknown size {name!r}; choose one of {', '.join(presets)}")
-        return cls(**{**presets[name], **overrides})  # type: ignore[arg-type]
+        return cls(**{**size_preset(presets, name), **overrides})  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict (stored in checkpoints)."""

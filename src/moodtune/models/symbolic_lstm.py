@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from moodtune.models.blocks import size_preset
 from moodtune.models.conditioning import MoodStyleConditioner
 
 
@@ -39,9 +40,7 @@ class SymbolicLSTMConfig:
             "small": {"embed_dim": 48, "hidden1": 192, "hidden2": 128, "dense": 128},
             "base": {},
         }
-        if name not in presets:
-            raise ValueError(f"unknown size {name!r}; choose one of {', '.join(presets)}")
-        return cls(**{**presets[name], **overrides})  # type: ignore[arg-type]
+        return cls(**{**size_preset(presets, name), **overrides})  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from moodtune.models.blocks import size_preset
 from moodtune.models.conditioning import MoodStyleConditioner
 
 
@@ -40,9 +41,7 @@ class SymbolicTransformerConfig:
             "small": {"d_model": 128, "n_layers": 4, "n_heads": 4, "ff": 512},
             "base": {},
         }
-        if name not in presets:
-            raise ValueError(f"unknown size {name!r}; choose one of {', '.join(presets)}")
-        return cls(**{**presets[name], **overrides})  # type: ignore[arg-type]
+        return cls(**{**size_preset(presets, name), **overrides})  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from moodtune.models.additive import SemitoneBank
-from moodtune.models.blocks import ResBlock1D, norm1d
+from moodtune.models.blocks import ResBlock1D, norm1d, size_preset
 from moodtune.models.conditioning import FiLMStages, MoodStyleConditioner
 
 
@@ -96,9 +96,7 @@ class WaveformVAEConfig:
             "small": {"enc_channels": (16, 32, 32, 64), "dec_channels": (128, 64, 32, 16)},
             "base": {},
         }
-        if name not in presets:
-            raise ValueError(f"unknown size {name!r}; choose one of {', '.join(presets)}")
-        return cls(**{**presets[name], **overrides})  # type: ignore[arg-type]
+        return cls(**{**size_preset(presets, name), **overrides})  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict (stored in checkpoints)."""

@@ -36,6 +36,11 @@ def is_primary(env: Mapping[str, str] | None = None, world: int = 2) -> bool:
     return True
 
 
+def writes_run(cfg: TrainConfig) -> bool:
+    """Whether this process writes ``cfg``'s run (and the files it shares with other runs)."""
+    return is_primary(world=world_size(cfg))
+
+
 def world_size(cfg: TrainConfig) -> int:
     """Processes the run trains on: ``devices x num_nodes``."""
     return cfg.devices * cfg.num_nodes

@@ -38,7 +38,7 @@ from moodtune.models.latent_vae import LatentVAE, LatentVAEConfig
 from moodtune.models.level import LevelCorrection
 from moodtune.mood import QUADRANT_MOODS
 from moodtune.training.config import VAETrainConfig, option
-from moodtune.training.distributed import is_primary, world_size
+from moodtune.training.distributed import writes_run
 from moodtune.training.heldout import heldout_reconstruction
 from moodtune.training.recipe import Finished, Recipe, Setup
 from moodtune.training.vae_module import VAEModule, fit_latent_prior
@@ -148,7 +148,7 @@ class LatentRecipe(Recipe[LatentTrainConfig]):
         frames = codec.frames(cfg.clip_seconds)
         table, short = clip_table(tracks, frames, codec.frame_rate)
         labels_file = feature_folder(cfg.data, feature) / f"labels-{cfg.clip_seconds:g}s.parquet"
-        if is_primary(world=world_size(cfg)):  # one writer when several processes train together
+        if writes_run(cfg):  # one writer when several processes train together
             with atomic_path(labels_file) as tmp:
                 table.to_parquet(tmp, index=False)
         splits = {s: table[table["split"] == s] for s in ("train", "val", "test")}

@@ -24,7 +24,7 @@ from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.fsutil import clean_stale_temps, write_json_atomic
 from moodtune.registry import family, resolve
 from moodtune.training.config import TrainConfig, from_saved
-from moodtune.training.distributed import check_hardware, is_primary, world_size
+from moodtune.training.distributed import check_hardware, world_size, writes_run
 from moodtune.training.result import TrainResult
 from moodtune.training.trainer import check_run_folder, fit, loaders, write_training_plots
 
@@ -93,7 +93,7 @@ def train(
     if cfg.resume:
         cfg = from_saved(cfg, json.loads((out / TRAIN_CONFIG_FILE).read_text())["train"], given)
     check_hardware(cfg)
-    primary = is_primary(world=world_size(cfg))
+    primary = writes_run(cfg)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     setup = recipe.setup(cfg, progress and primary)
     run_config = {"engine": cfg.engine, "train": cfg.to_dict(), **setup.run_config}

@@ -30,7 +30,7 @@ from moodtune.models.sequence import SequenceModelConfig
 from moodtune.mood import Mood
 from moodtune.progress import progress_bar
 from moodtune.training.config import TrainConfig, option
-from moodtune.training.distributed import is_primary, world_size
+from moodtune.training.distributed import writes_run
 from moodtune.training.heldout import heldout_rows
 from moodtune.training.recipe import Finished, Recipe, Setup
 from moodtune.training.sequence_module import SequenceModule
@@ -147,8 +147,7 @@ class SequenceRecipe(Recipe[SequenceTrainConfig]):
         vae = SpectrogramEngine.from_checkpoint(cfg.vae)
         manifest = read_manifest(cfg.data)
         styles = vae.styles  # the VAE's conditioning vocabulary, which the latents were encoded with
-        primary = is_primary(world=world_size(cfg))
-        data = encoded_tracks(vae, manifest, Path(cfg.out), cfg.resume, progress, primary)
+        data = encoded_tracks(vae, manifest, Path(cfg.out), cfg.resume, progress, writes_run(cfg))
         if not data["train"]:
             raise MoodtuneError(f"{cfg.data}: no readable training tracks")
         all_z = torch.cat([t.z for t in data["train"]])

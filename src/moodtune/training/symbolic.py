@@ -43,6 +43,12 @@ class SymbolicTrainConfig(TrainConfig):
         None, help="tokens of context (default: 40 for the LSTM, 512 for the Transformer)", minimum=2
     )
     transpose: bool = option(True, help="move every piece to a C tonic, so mode is learnable")
+
+    @property
+    def context(self) -> int:
+        """Tokens of context: ``seq_len``, else the network's default."""
+        return self.seq_len or DEFAULT_CONTEXT[self.arch]
+
     batch_size: int = option(64, help="examples per batch", positive=True)
     lr: float = option(2e-3, help="learning rate (Adamax)", positive=True)
 
@@ -60,7 +66,7 @@ class SymbolicRecipe(Recipe[SymbolicTrainConfig]):
         tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens, cfg.transpose)
         train_pieces = _split(pieces, "train") or pieces
         val_pieces = _split(pieces, "val") or train_pieces
-        seq_len = cfg.seq_len or DEFAULT_CONTEXT[cfg.arch]
+        seq_len = cfg.context
         model_config = symbolic_config(
             cfg.arch, cfg.size, vocab_size=len(tokenizer.vocabulary), n_styles=len(styles), seq_len=seq_len
         )
@@ -83,8 +89,7 @@ class SymbolicRecipe(Recipe[SymbolicTrainConfig]):
         }
         test = _split(ctx["pieces"], "test")
         if test:
-            seq_len = cfg.seq_len or DEFAULT_CONTEXT[cfg.arch]
-            test_ds = TokenWindowDataset(test, ctx["tokenizer"], seq_len, hop=seq_len)
+            test_ds = TokenWindowDataset(test, ctx["tokenizer"], cfg.context, hop=cfg.context)
             metrics["test_perplexity"] = round(heldout_perplexity(model, test_ds, ctx["pad"]), 3)
         return Finished(model.state_dict(), metrics)
 

@@ -230,7 +230,7 @@ def fit(
         return None
     model = load_best_weights(module, ckpt)
     epochs, steps, best = trainer.current_epoch, trainer.global_step, ckpt.best_model_score
-    if steps == 0 and last_checkpoint(out_dir).is_file():  # ddp_spawn: the counters stayed in the worker processes
+    if cfg.strategy == "ddp_spawn" and last_checkpoint(out_dir).is_file():  # the counters stayed in the workers
         epochs, steps, best = _saved_counters(last_checkpoint(out_dir))
     return model, {
         "train_minutes": round((time.perf_counter() - started) / 60, 2),
