@@ -25,6 +25,7 @@ def test_help_lists_commands():
         (["prepare", "audio", "--out", "x"], "needs a ROOT"),
         (["prepare", "builtin", "--out", "x", "--clip-seconds", "0.1"], "--clip-seconds"),
         (["prepare", "builtin", "--out", "x", "--soundfont", "/no/such.sf2"], "soundfont not found"),
+        (["prepare", "audio", ".", "--out", "x", "--midi-only"], "--midi-only applies to the builtin dataset"),
     ],
 )
 def test_user_errors_are_one_line_exit_2(args, message, capsys, tmp_path, monkeypatch):

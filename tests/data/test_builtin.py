@@ -93,3 +93,60 @@ def test_corpus_has_every_collection():
     files = corpus_files()
     for c in COLLECTIONS:
         assert len(files[c.style]) >= 20, c.style
+
+
+@pytest.fixture(scope="module")
+def midi_only_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("builtin-midi")
+    result = prepare("builtin", None, out, limit=3, workers=1, progress=False, midi_only=True)
+    return out, result
+
+
+def test_midi_only_keeps_whole_renderings_without_audio(midi_only_run):
+    out, result = midi_only_run
+    df = read_manifest(out)
+    assert len(df) == 12 and df.track_id.nunique() == 3
+    assert not (out / "audio").exists() and not (out / "cache").exists()
+    assert result.summary["midi_only"] is True and "mel" not in result.summary
+    for row in df.itertuples():
+        pm = pretty_midi.PrettyMIDI(row.midi_path)
+        assert row.path == row.midi_path and row.start_s == 0.0
+        assert row.end_s == pytest.approx(pm.get_end_time(), abs=0.01) and row.end_s <= 120.0  # to the tick
+        assert quadrant_name(row.valence, row.arousal) == row.variant
+    # whole pieces: longer than the two 8 s clips an audio rendering keeps
+    assert df.end_s.max() > 2 * 8.0 + 0.25
+    # the slow (sad) rendering of a piece lasts longer than its fast (angry) one
+    for _, piece in df.groupby("track_id"):
+        by = dict(zip(piece.variant, piece.end_s, strict=True))
+        if max(by.values()) < 120.0:
+            assert by["sad"] > by["angry"]
+
+
+def test_midi_only_run_is_reused_and_differs_from_the_audio_form(midi_only_run, tmp_path):
+    out, _ = midi_only_run
+    again = prepare("builtin", None, out, limit=3, workers=1, progress=False, midi_only=True)
+    assert again.jobs_run == 0 and again.jobs_reused == 3
+    (next((out / "midi").rglob("*.mid"))).unlink()  # a lost file is made again
+    third = prepare("builtin", None, out, limit=3, workers=1, progress=False, midi_only=True)
+    assert third.jobs_run == 1
+
+
+def test_midi_only_feeds_the_symbolic_engine_and_is_refused_by_audio_users(midi_only_run):
+    from moodtune.data.manifest import read_audio_manifest
+    from moodtune.data.token_datasets import load_pieces
+    from moodtune.errors import DatasetError
+
+    out, _ = midi_only_run
+    _, pieces, styles = load_pieces(out, "beats")
+    assert len(pieces) == 12 and all(len(p.tokens) > 50 for p in pieces) and len(styles) >= 3
+    with pytest.raises(DatasetError, match=r"--midi-only.*the spectrogram engine needs audio"):
+        read_audio_manifest(out, "the spectrogram engine")
+
+
+def test_midi_only_is_refused_by_training_an_audio_engine(midi_only_run, capsys):
+    from moodtune.cli import main
+
+    out, _ = midi_only_run
+    assert main(["train", "spectrogram", "--data", str(out), "--out", str(out / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--midi-only" in err and "spectrogram engine" in err

@@ -30,21 +30,29 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
     p.add_argument("--soundfont", help="General MIDI .sf2 used to render MIDI (default: the one pretty_midi ships)")
     p.add_argument("--labels", help="midi only: CSV with columns file, valence, arousal")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the builtin cue draws (default 0)")
+    p.add_argument(
+        "--midi-only",
+        action="store_true",
+        help="builtin only: keep each rendering as a whole piece in MIDI (up to 2 minutes), without audio or "
+        "features. Cheap, so every piece of the collections is taken (about 2,800) unless --limit: more "
+        "training music for the symbolic engine; the audio engines, the mood model and evaluate refuse it",
+    )
     p.set_defaults(func=run)
 
 
 def print_summary(console: Console, summary: dict, seconds: float, reused: int) -> None:
     """The prepared dataset in one line and a table of clips per split, quadrant and style."""
+    unit = "MIDI renderings" if summary.get("midi_only") else "clips"
     console.print(
-        f"[bold]{summary['dataset']}[/]: {summary['clips']} clips from {summary['tracks']} tracks "
+        f"[bold]{summary['dataset']}[/]: {summary['clips']} {unit} from {summary['tracks']} tracks "
         f"({summary['hours'] * 60:.1f} min), {summary['skipped_count']} file(s) skipped, "
         f"{summary.get('silent_clips_dropped', 0)} silent clip(s) dropped; {seconds:.1f} s"
         + (f" ({reused} track(s) reused from an earlier run)" if reused else "")
     )
-    table = Table(title="clips per split / quadrant / style", show_header=True)
+    table = Table(title=f"{unit} per split / quadrant / style", show_header=True)
     for col in ("group", "value"):
         table.add_column(col)
-    table.add_column("clips", justify="right")
+    table.add_column(unit, justify="right")
     for split, c in summary["splits"].items():
         table.add_row("split", split, f"{c['clips']} ({c['tracks']} tracks)")
     for q, n in summary["quadrants"].items():
@@ -66,6 +74,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         soundfont=args.soundfont,
         labels=args.labels,
         seed=args.seed,
+        midi_only=args.midi_only,
         progress=not args.quiet,
         warn=lambda line: err.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True),
     )

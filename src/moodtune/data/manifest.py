@@ -74,6 +74,18 @@ def read_manifest(data_dir: str | os.PathLike[str]) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+def read_audio_manifest(data_dir: str | os.PathLike[str], user: str) -> pd.DataFrame:
+    """The manifest of a dataset with audio; DatasetError naming ``user`` (who needs the audio) for a dataset
+    prepared with ``--midi-only``."""
+    df = read_manifest(data_dir)
+    if len(df) and (df["fingerprint"].astype(str) == "").all():
+        raise DatasetError(
+            f"{data_dir}: prepared with --midi-only, so it holds MIDI but no audio; {user} needs audio: "
+            "prepare the dataset without --midi-only"
+        )
+    return df
+
+
 def read_summary(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Read the JSON summary of a prepared dataset folder."""
     path = Path(data_dir) / SUMMARY_FILE

@@ -24,7 +24,7 @@ from moodtune import __version__
 from moodtune.audio.features import MelConfig
 from moodtune.audio.io import SILENCE_PEAK
 from moodtune.data.adapters.audio_files import AudioFolderAdapter, GtzanAdapter
-from moodtune.data.adapters.base import Adapter, Context, Recording, TrackJob
+from moodtune.data.adapters.base import Adapter, Context, Recording, Score, TrackJob
 from moodtune.data.adapters.builtin import BuiltinAdapter
 from moodtune.data.adapters.deam import DeamAdapter
 from moodtune.data.adapters.midi_folder import MidiFolderAdapter
@@ -47,15 +47,21 @@ SILENT_CLIP_RMS = 1e-3
 
 
 def make_adapter(
-    dataset: str, root: str | os.PathLike[str] | None, labels: str | None = None, seed: int = 0
+    dataset: str,
+    root: str | os.PathLike[str] | None,
+    labels: str | None = None,
+    seed: int = 0,
+    midi_only: bool = False,
 ) -> Adapter:
     """The adapter for ``dataset``; DatasetError when ROOT is missing or not needed."""
     if dataset not in DATASETS:
         raise DatasetError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+    if midi_only and dataset != "builtin":
+        raise DatasetError(f"--midi-only applies to the builtin dataset, not {dataset!r}")
     if dataset == "builtin":
         if root is not None:
             raise DatasetError("the builtin dataset takes no ROOT folder")
-        return BuiltinAdapter(seed=seed)
+        return BuiltinAdapter(seed=seed, midi_only=midi_only)
     if root is None:
         raise DatasetError(f"dataset {dataset!r} needs a ROOT folder")
     root_path = Path(root)
@@ -135,6 +141,27 @@ def _clips_of(
     return rows, silent
 
 
+def _score_row(score: Score, job: TrackJob) -> dict[str, Any]:
+    """The manifest row of a MIDI rendering kept without audio: the whole rendering, no audio fingerprint."""
+    return {
+        "clip_id": f"{job.track_id}/{score.variant}",
+        "track_id": job.track_id,
+        "path": score.midi_path,
+        "start_s": 0.0,
+        "end_s": score.seconds,
+        "sr": 0,
+        "valence": score.valence,
+        "arousal": score.arousal,
+        "va_curve": "",
+        "style": job.style,
+        "split": "",
+        "source": job.source,
+        "midi_path": score.midi_path,
+        "variant": score.variant,
+        "fingerprint": "",
+    }
+
+
 def run_job(adapter: Adapter, job: TrackJob, ctx: Context, key: str) -> dict[str, Any]:
     """Process one track; returns (and atomically stores) its record: rows, skip reason, silent clips.
 
@@ -149,10 +176,13 @@ def run_job(adapter: Adapter, job: TrackJob, ctx: Context, key: str) -> dict[str
         "silent_clips": 0,
     }
     try:
-        for rec in adapter.materialize(job, ctx):
-            rows, silent = _clips_of(rec, job, ctx, cache, feature)
-            record["rows"].extend(rows)
-            record["silent_clips"] += silent
+        if ctx.midi_only:
+            record["rows"] = [_score_row(score, job) for score in adapter.scores(job, ctx)]
+        else:
+            for rec in adapter.materialize(job, ctx):
+                rows, silent = _clips_of(rec, job, ctx, cache, feature)
+                record["rows"].extend(rows)
+                record["silent_clips"] += silent
         if not record["rows"]:
             reason = "shorter than one clip" if record["silent_clips"] == 0 else "silent"
             record["skipped"] = f"{job.path}: {reason} (no usable {ctx.clip_seconds:g} s clip)"
@@ -183,7 +213,10 @@ def _load_record(path: Path, cache: FeatureCache, feature: LogMelFeature) -> dic
         record = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    if all(cache.has(feature, r["clip_id"], r["fingerprint"]) for r in record["rows"]):
+    if all(
+        os.path.isfile(r["midi_path"]) if not r["fingerprint"] else cache.has(feature, r["clip_id"], r["fingerprint"])
+        for r in record["rows"]
+    ):
         return record
     return None
 
@@ -208,9 +241,11 @@ def prepare(
     seed: int = 0,
     progress: bool = True,
     warn: Any = None,
+    midi_only: bool = False,
 ) -> PrepareResult:
     """Prepare ``dataset`` into ``out``: manifest.parquet, summary.json and the log-mel cache.
 
+    With ``midi_only`` (builtin) the renderings are kept as MIDI only, one row each: no audio, no cache.
     ``warn`` is called with one line per skipped input (default: logging.warning).
     """
     t0 = time.perf_counter()
@@ -223,9 +258,11 @@ def prepare(
     out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():
         raise DatasetError(f"--out {out_dir}: a file, not a folder")
-    adapter = make_adapter(dataset, root, labels, seed)
+    adapter = make_adapter(dataset, root, labels, seed, midi_only)
     sf2 = resolve_soundfont(soundfont)
-    ctx = Context(out_dir=out_dir.resolve(), sr=sr, clip_seconds=clip_seconds, soundfont=str(sf2), seed=seed)
+    ctx = Context(
+        out_dir=out_dir.resolve(), sr=sr, clip_seconds=clip_seconds, soundfont=str(sf2), seed=seed, midi_only=midi_only
+    )
     discovery = adapter.discover(limit)
     out_dir.mkdir(parents=True, exist_ok=True)  # only once the input was found: a bad dataset leaves no folder
     waiting = f"waiting for another 'moodtune prepare' writing to {out_dir}" if progress else None
@@ -279,8 +316,11 @@ def prepare(
             "clip_seconds": clip_seconds,
             "sr": sr,
             "soundfont": str(sf2),
-            "features": {"logmel": str(cache.folder(feature).relative_to(out_dir))},
-            "mel": feature.params(),
+            **(
+                {"midi_only": True, "features": {}}
+                if midi_only
+                else {"features": {"logmel": str(cache.folder(feature).relative_to(out_dir))}, "mel": feature.params()}
+            ),
             "silent_clips_dropped": silent_clips,
             "silence_peak": SILENCE_PEAK,
         }

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from moodtune.data.cache import FeatureCache
-from moodtune.data.manifest import read_manifest, va_curve_array
+from moodtune.data.manifest import read_audio_manifest, va_curve_array
 from moodtune.engines.checkpoint import save_checkpoint
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.descriptors import DESCRIPTOR_SIZE, MoodDescriptors
@@ -102,7 +102,7 @@ def predict_clips(model: MoodRegressor, feats: list[np.ndarray]) -> np.ndarray:
 def train_mood(cfg: MoodTrainConfig, progress: bool = True, workers: int | None = None) -> TrainResult:
     """Train and export ``model.safetensors`` + ``config.json`` into ``cfg.out``; returns the scores."""
     t0 = time.perf_counter()
-    manifest = _labelled(read_manifest(cfg.data))
+    manifest = _labelled(read_audio_manifest(cfg.data, "the mood model"))
     counts = manifest["split"].value_counts()
     for split in ("train", "val", "test"):
         if counts.get(split, 0) < 2:

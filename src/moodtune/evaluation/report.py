@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from moodtune.data.manifest import read_manifest
+from moodtune.data.manifest import read_audio_manifest
 from moodtune.engines.base import Engine, Reconstructs, Request, load_engine
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.diversity import COLLAPSE_RATIO, within_group_distance
@@ -176,7 +176,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
     out.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(out)
     engine = load_engine(cfg.checkpoint)
-    manifest = read_manifest(cfg.data)
+    manifest = read_audio_manifest(cfg.data, "the evaluation (its mood model and real-clip baselines)")
     mood = mood_model_for(cfg.data, cfg.mood_model, progress, say)
     embeddings = {"mfcc": make_embedding("mfcc"), "mood": make_embedding("mood", mood)}
     if cfg.clap:

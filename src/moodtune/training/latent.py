@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from moodtune.audio.features import rms_db
 from moodtune.audio.io import load_audio
-from moodtune.data.manifest import read_manifest
+from moodtune.data.manifest import read_audio_manifest
 from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.data.tracks import Track, feature_folder, load_tracks
 from moodtune.engines.base import mood_clips
@@ -141,7 +141,7 @@ class LatentRecipe(Recipe[LatentTrainConfig]):
 
     def setup(self, cfg: LatentTrainConfig, progress: bool) -> Setup:
         codec = open_codec(cfg.codec_spec())
-        manifest = read_manifest(cfg.data)
+        manifest = read_audio_manifest(cfg.data, "the latent engine")
         styles = style_vocabulary(manifest)
         feature = CodecLatentFeature(codec)
         tracks = load_tracks(cfg.data, feature, styles, manifest=manifest, progress=progress)

@@ -19,7 +19,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from moodtune.audio.io import AudioReadError, load_audio
-from moodtune.data.manifest import read_manifest, va_curve_array
+from moodtune.data.manifest import read_audio_manifest, va_curve_array
 from moodtune.engines.base import Request
 from moodtune.engines.sequence import SequenceEngine
 from moodtune.engines.spectrogram import SpectrogramEngine
@@ -145,7 +145,7 @@ class SequenceRecipe(Recipe[SequenceTrainConfig]):
 
     def setup(self, cfg: SequenceTrainConfig, progress: bool) -> Setup:
         vae = SpectrogramEngine.from_checkpoint(cfg.vae)
-        manifest = read_manifest(cfg.data)
+        manifest = read_audio_manifest(cfg.data, "the sequence engine")
         styles = vae.styles  # the VAE's conditioning vocabulary, which the latents were encoded with
         data = encoded_tracks(vae, manifest, Path(cfg.out), cfg.resume, progress, writes_run(cfg))
         if not data["train"]:

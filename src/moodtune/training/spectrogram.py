@@ -18,7 +18,7 @@ from torch import nn
 
 from moodtune.audio.features import MelConfig
 from moodtune.data.cache import FeatureCache, LogMelFeature
-from moodtune.data.manifest import read_manifest, read_summary
+from moodtune.data.manifest import read_audio_manifest, read_summary
 from moodtune.data.torch_datasets import MelSliceDataset, style_vocabulary
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import DatasetError
@@ -58,7 +58,7 @@ class SpectrogramRecipe(Recipe[SpectrogramTrainConfig]):
     """Hooks of the spectrogram family."""
 
     def setup(self, cfg: SpectrogramTrainConfig, progress: bool) -> Setup:
-        manifest = read_manifest(cfg.data)
+        manifest = read_audio_manifest(cfg.data, "the spectrogram engine")
         styles = style_vocabulary(manifest)
         mel = mel_config_of(cfg.data)
         model_config = SpectrogramVAEConfig.preset(cfg.size, latent_dim=cfg.latent_dim, n_styles=len(styles))

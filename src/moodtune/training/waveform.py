@@ -26,7 +26,7 @@ from torch.utils.data import Dataset
 
 from moodtune.audio.distances import multi_resolution_stft_loss, stft_fft_sizes
 from moodtune.audio.features import rms_db
-from moodtune.data.manifest import read_manifest
+from moodtune.data.manifest import read_audio_manifest
 from moodtune.data.torch_datasets import style_vocabulary
 from moodtune.data.tracks import Track, WaveformFeature, load_tracks
 from moodtune.engines.waveform import WaveformEngine
@@ -148,7 +148,7 @@ class WaveformRecipe(Recipe[WaveformTrainConfig]):
     plot_keys = ("loss", "recon", "spectral", "kl")
 
     def setup(self, cfg: WaveformTrainConfig, progress: bool) -> Setup:
-        manifest = read_manifest(cfg.data)
+        manifest = read_audio_manifest(cfg.data, "the waveform engine")
         styles = style_vocabulary(manifest)
         try:
             model_config = WaveformVAEConfig.preset(

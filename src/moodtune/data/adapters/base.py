@@ -61,6 +61,17 @@ class Recording:
 
 
 @dataclass
+class Score:
+    """A MIDI rendering kept without audio (``prepare --midi-only``): one manifest row for the symbolic engine."""
+
+    midi_path: str
+    seconds: float
+    valence: float
+    arousal: float
+    variant: str
+
+
+@dataclass
 class Context:
     """Settings shared by all jobs of one prepare run."""
 
@@ -69,6 +80,7 @@ class Context:
     clip_seconds: float
     soundfont: str
     seed: int
+    midi_only: bool = False
 
 
 @dataclass
@@ -91,6 +103,10 @@ class Adapter(ABC):
     @abstractmethod
     def materialize(self, job: TrackJob, ctx: Context) -> list[Recording]:
         """Load or render the job's audio; raise a MoodtuneError subclass to skip it with a reason."""
+
+    def scores(self, job: TrackJob, ctx: Context) -> list[Score]:
+        """Write the job's MIDI renderings without audio (``--midi-only``); DatasetError where the adapter has none."""
+        raise DatasetError(f"the {self.name} dataset has no MIDI-only form; --midi-only applies to builtin")
 
     def params(self) -> dict[str, Any]:
         """Adapter settings that change its output (part of every job key)."""

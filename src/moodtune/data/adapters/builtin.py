@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pretty_midi
 
-from moodtune.data.adapters.base import Adapter, Context, Discovery, Recording, TrackJob
-from moodtune.data.adapters.rendering import render_and_store
+from moodtune.data.adapters.base import Adapter, Context, Discovery, Recording, Score, TrackJob
+from moodtune.data.adapters.rendering import render_and_store, store_midi
 from moodtune.data.cues import QUADRANT_SIGNS, Cues, sample_cues
 from moodtune.errors import DatasetError, MidiReadError
 from moodtune.midi.analysis import estimate_key, to_parallel_mode
@@ -43,6 +44,8 @@ COLLECTIONS: tuple[Collection, ...] = (
 )
 
 DEFAULT_PIECES = 128
+#: ``--midi-only`` keeps each rendering up to this length (most pieces are shorter).
+MIDI_ONLY_MAX_SECONDS = 120.0
 CLIPS_PER_VARIANT = 2
 QUADRANTS = tuple(QUADRANT_SIGNS)
 
@@ -133,15 +136,22 @@ def perform(
 
 
 class BuiltinAdapter(Adapter):
-    """Scores from the music21 corpus in five styles, four cue-controlled renderings each."""
+    """Scores from the music21 corpus in five styles, four cue-controlled renderings each.
+
+    With ``midi_only`` the renderings are kept as whole pieces in MIDI, without audio: cheap, so every
+    piece of the collections is taken unless a limit is given.
+    """
 
     name = "builtin"
 
-    def __init__(self, seed: int = 0, clips_per_variant: int = CLIPS_PER_VARIANT) -> None:
+    def __init__(self, seed: int = 0, clips_per_variant: int = CLIPS_PER_VARIANT, midi_only: bool = False) -> None:
         self.seed = seed
         self.clips_per_variant = clips_per_variant
+        self.midi_only = midi_only
 
     def params(self) -> dict[str, Any]:
+        if self.midi_only:
+            return {"midi_only": True, "max_seconds": MIDI_ONLY_MAX_SECONDS}
         return {"clips_per_variant": self.clips_per_variant}
 
     def discover(self, limit: int | None) -> Discovery:
@@ -154,12 +164,12 @@ class BuiltinAdapter(Adapter):
             items = list(files[c.style])
             rng.shuffle(items)
             queues.append((c, items))
-        wanted = DEFAULT_PIECES if limit is None else limit
+        wanted = limit if limit is not None else None if self.midi_only else DEFAULT_PIECES
         picked: list[tuple[Collection, str, Path]] = []
         depth = 0
-        while len(picked) < wanted and any(depth < len(q) for _, q in queues):
+        while (wanted is None or len(picked) < wanted) and any(depth < len(q) for _, q in queues):
             for c, items in queues:
-                if depth < len(items) and len(picked) < wanted:
+                if depth < len(items) and (wanted is None or len(picked) < wanted):
                     picked.append((c, *items[depth]))
             depth += 1
         jobs = []
@@ -178,22 +188,41 @@ class BuiltinAdapter(Adapter):
             )
         return Discovery(jobs)
 
-    def materialize(self, job: TrackJob, ctx: Context) -> list[Recording]:
+    def _performances(
+        self, job: TrackJob, ctx: Context, seconds: float
+    ) -> Iterator[tuple[str, Cues, pretty_midi.PrettyMIDI]]:
+        """``(quadrant, cues, MIDI)`` of each rendering of the job's piece, cut to its first ``seconds``."""
         variants = {q: Cues(**c) for q, c in job.options["variants"].items()}
-        seconds = self.clips_per_variant * ctx.clip_seconds + 0.25
         notes, sharps = read_score_notes(Path(job.path))
         key = score_key(notes, sharps)
+        for i, (quadrant, cues) in enumerate(variants.items()):
+            spq = 60.0 / cues.bpm
+            part_notes = [n for n in notes if n.onset * spq < seconds]
+            pm = perform(part_notes, cues, key, tuple(job.options["programs"]), seed=ctx.seed * 1000 + i)
+            yield quadrant, cues, pm
+
+    def _name(self, job: TrackJob, quadrant: str) -> str:
+        return f"{job.track_id.removeprefix('builtin/')}/{quadrant}"
+
+    def materialize(self, job: TrackJob, ctx: Context) -> list[Recording]:
+        seconds = self.clips_per_variant * ctx.clip_seconds + 0.25
         recordings = []
         with FluidSynthRenderer(ctx.soundfont, ctx.sr) as renderer:
-            for i, (quadrant, cues) in enumerate(variants.items()):
-                spq = 60.0 / cues.bpm
-                part_notes = [n for n in notes if n.onset * spq < seconds]
-                pm = perform(part_notes, cues, key, tuple(job.options["programs"]), seed=ctx.seed * 1000 + i)
-                name = f"{job.track_id.removeprefix('builtin/')}/{quadrant}"
+            for quadrant, cues, pm in self._performances(job, ctx, seconds):
                 audio, wav, mid = render_and_store(
-                    renderer, pm, ctx, name, f"{job.path} ({quadrant})", seconds, keep_midi=True
+                    renderer, pm, ctx, self._name(job, quadrant), f"{job.path} ({quadrant})", seconds, keep_midi=True
                 )
                 recordings.append(
                     Recording(audio, ctx.sr, wav, ctx.sr, cues.valence, cues.arousal, None, mid, quadrant)
                 )
         return recordings
+
+    def scores(self, job: TrackJob, ctx: Context) -> list[Score]:
+        out = []
+        for quadrant, cues, pm in self._performances(job, ctx, MIDI_ONLY_MAX_SECONDS):
+            for inst in pm.instruments:  # the last notes may ring past the cut
+                for n in inst.notes:
+                    n.end = min(n.end, MIDI_ONLY_MAX_SECONDS)
+            path = store_midi(pm, ctx, self._name(job, quadrant))
+            out.append(Score(path, round(pm.get_end_time(), 6), cues.valence, cues.arousal, quadrant))
+        return out

@@ -1,4 +1,4 @@
-"""Shared by the adapters that render MIDI to audio (``builtin`` and ``midi``)."""
+"""Shared by the adapters that render MIDI to audio (``builtin`` and ``midi``) or keep it as MIDI."""
 
 from __future__ import annotations
 
@@ -29,12 +29,17 @@ def render_and_store(
     audio = renderer.render(pm, max_seconds=max_seconds)
     if audio.size == 0 or float(np.max(np.abs(audio))) < SILENCE_PEAK:
         raise AudioReadError(f"{source_label}: rendering is silent (no audible notes)")
-    stem = "/".join(slug(part) for part in name.split("/"))
-    wav = write_wav(ctx.out_dir / "audio" / f"{stem}.wav", audio, ctx.sr)
-    midi_path = ""
-    if keep_midi:
-        target = ctx.out_dir / "midi" / f"{stem}.mid"
-        with atomic_path(target) as tmp:
-            pm.write(str(tmp))
-        midi_path = str(target)
-    return audio, str(wav), midi_path
+    wav = write_wav(ctx.out_dir / "audio" / f"{_stem(name)}.wav", audio, ctx.sr)
+    return audio, str(wav), store_midi(pm, ctx, name) if keep_midi else ""
+
+
+def _stem(name: str) -> str:
+    return "/".join(slug(part) for part in name.split("/"))
+
+
+def store_midi(pm: pretty_midi.PrettyMIDI, ctx: Context, name: str) -> str:
+    """Write ``pm`` to ``midi/<name>.mid`` under the output folder, atomically; returns the path."""
+    target = ctx.out_dir / "midi" / f"{_stem(name)}.mid"
+    with atomic_path(target) as tmp:
+        pm.write(str(tmp))
+    return str(target)
