@@ -246,7 +246,39 @@ def generate(device: str, kind: str, runs: str | None, size: str) -> dict[str, A
     return {"seconds": best, "audio_seconds": seconds, "rtf": seconds / best, "origin": origin}
 
 
+#: Tokens that 30 s of music took the Transformer with beat tokens (docs/experiments/symbolic-tokens.md).
+DECODE_TOKENS = 1400
+
+
+def decode_symbolic(device: str, arch: str, decoder: str, size: str = "small") -> dict[str, Any]:
+    """Next-token rate of an untrained symbolic network over ``DECODE_TOKENS`` tokens (the rate does not depend on
+    the weights, unlike the tokens a second of music takes): ``decoder`` is ``cache`` (key/value cache) or
+    ``window`` (the whole window read afresh at every token)."""
+    from moodtune.midi.tokens import BeatTokenizer
+    from moodtune.models.symbolic import CachedDecoder, WindowDecoder, symbolic_config, symbolic_model
+
+    vocab = len(BeatTokenizer().vocabulary)
+    model = symbolic_model(symbolic_config(arch, size, vocab_size=vocab)).to(device).eval()
+    style = torch.zeros(1, dtype=torch.long, device=device)
+    gen = torch.Generator().manual_seed(0)
+    best = float("inf")
+    for _ in range(2):
+        run = CachedDecoder(model) if decoder == "cache" else WindowDecoder(model)
+        ids, moods = [0], [[0.5, -0.5, 1.0]]
+        _sync(device)
+        t = time.perf_counter()
+        with torch.no_grad():
+            while len(ids) < DECODE_TOKENS:
+                logits = run.next_logits(ids, moods, style)
+                ids.append(int(torch.multinomial(torch.softmax(logits, -1), 1, generator=gen)))
+                moods.append(moods[-1])
+        _sync(device)
+        best = min(best, time.perf_counter() - t)
+    return {"seconds": best, "tokens": DECODE_TOKENS, "context": model.config.seq_len}
+
+
 TASKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "decode_symbolic": decode_symbolic,
     "train_spectrogram": train_spectrogram,
     "train_symbolic": train_symbolic,
     "train_waveform": train_waveform,
@@ -326,6 +358,20 @@ def bench_engines(runs: str | None, devices: list[str]) -> list[tuple[str, str]]
                     f"{label}, batch {BATCH[engine]}",
                     f"{r['samples_per_s']:.0f} {r['unit']}/s, {r['gflops']:.1f} GFLOP/s "
                     f"(**{100 * r['gflops'] / peak:.0f}%** of the matmul peak), {_memory(r)}",
+                )
+            )
+        for arch, decoder in (("lstm", "window"), ("transformer", "window"), ("transformer", "cache")):
+            r = run_isolated("decode_symbolic", threads, device=device, arch=arch, decoder=decoder)
+            how = "key/value cache" if decoder == "cache" else "window read afresh per token"
+            label = f"[{device}] symbolic {arch} (small, untrained) sampling, {how}"
+            if "error" in r:
+                rows.append((label, f"failed: {r['error']}"))
+                continue
+            rows.append(
+                (
+                    f"{label}, {r['context']}-token context",
+                    f"{r['tokens'] / r['seconds']:.0f} tokens/s: {r['tokens']} tokens (30 s of beat-token music) "
+                    f"in **{r['seconds']:.2f} s**, {_memory(r)}",
                 )
             )
         for kind in ("spectrogram", "symbolic", "sequence", "waveform", "latent"):

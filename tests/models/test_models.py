@@ -79,3 +79,36 @@ def test_symbolic_transformer_is_causal_and_shaped_like_the_lstm():
     other[:, 5:, 1] += 1.0  # arousal from step 5 on
     assert not torch.allclose(model(tokens, other, style)[:, 5:], logits[:, 5:])  # the condition at every step
     assert symbolic_model({k: v for k, v in symbolic_config("lstm", "debug", vocab_size=50).items() if k != "arch"})
+
+
+def test_symbolic_transformer_cache_gives_the_window_logits():
+    """Token by token through the key/value cache, the logits are those of the whole window read at once; past
+    the context the cache keeps ``seq_len - 1`` tokens and equals a window slid along the piece."""
+    from moodtune.models.symbolic import CachedDecoder, WindowDecoder, symbolic_config, symbolic_model
+
+    torch.manual_seed(0)
+    model = symbolic_model(symbolic_config("transformer", "debug", vocab_size=50, n_styles=3, seq_len=8)).eval()
+    ids = torch.randint(0, 50, (20,)).tolist()
+    mood = torch.rand(20, 3).tolist()
+    style = torch.tensor([1])
+    full = model(torch.tensor([ids[:8]]), torch.tensor([mood[:8]]), style)[0]  # [8, vocab]
+    cached = CachedDecoder(model)
+    with torch.no_grad():
+        stepwise = torch.stack([cached.next_logits(ids[: i + 1], mood[: i + 1], style) for i in range(8)])
+        assert torch.allclose(stepwise, full, atol=1e-5)
+        assert len(cached.cache) == 7  # the window the next token sees, less itself
+        for i in range(8, 20):
+            cached.next_logits(ids[: i + 1], mood[: i + 1], style)
+        assert len(cached.cache) == 7 and cached.cache.position == 20
+    # one layer: keys depend on their token and position only, and rotary positions are relative, so the slid
+    # cache (positions 13..20) reads exactly like a window read afresh (positions 0..7)
+    one = symbolic_model(symbolic_config("transformer", "debug", vocab_size=50, n_styles=3, seq_len=8, n_layers=1))
+    one.eval()
+    streaming, piece, moods = CachedDecoder(one), [*ids, 3], [*mood, mood[-1]]
+    with torch.no_grad():
+        for i in range(21):
+            streamed = streaming.next_logits(piece[: i + 1], moods[: i + 1], style)
+        window = WindowDecoder(one).next_logits(piece, moods, style)
+    assert torch.allclose(window, streamed, atol=1e-4)
+    # a long primer is read in one call, as its last window
+    assert torch.allclose(CachedDecoder(model).next_logits(ids[:8], mood[:8], style), full[-1], atol=1e-5)

@@ -1,7 +1,8 @@
 """Symbolic engine: sample note tokens from the mood-conditioned network (LSTM or Transformer), then MIDI,
 audio and score.
 
-Sampling uses a sliding window: the network reads the last ``seq_len`` tokens and predicts the next one.
+Sampling reads a window of the last ``seq_len`` tokens to predict the next one: the LSTM reads it afresh
+at every step, the Transformer keeps the window's keys and values (:func:`decoder_for`).
 Temperature, top-k and nucleus (top-p) filtering shape the choice. The mood condition at every
 step is the request's mood at the time the music has reached, so a trajectory steers the piece
 as it unfolds.
@@ -24,7 +25,7 @@ from moodtune.labels import style_index
 from moodtune.midi.analysis import to_c_tonic
 from moodtune.midi.render import FluidSynthRenderer, load_midi
 from moodtune.midi.tokens import BOS, EOS, PAD, Tokenizer, midi_meter, midi_notes, notes_to_midi, tokenizer_from_dict
-from moodtune.models.symbolic import symbolic_model
+from moodtune.models.symbolic import decoder_for, symbolic_model
 
 
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
@@ -128,12 +129,14 @@ class SymbolicEngine(Engine):
         """
         opts = self.sampling_options(request)
         tok = self.tokenizer
-        seq_len = self.model.config.seq_len
         if primer is None:
             primer = self.primer_tokens(opts.primer) if opts.primer else []
         tokens = [BOS, *primer]
+        ids = tok.ids(tokens)
         clock = tok.clock()  # the time each token has reached: the mood asked for there conditions the next
         elapsed = [0.0, *(clock(t) for t in primer)]
+        moods = [[float(v), float(a), 1.0] for v, a in request.mood_at(np.asarray(elapsed))]
+        decoder = decoder_for(self.model)
         style = torch.tensor([self.style_index(request.style)], device=self.device)
         banned = {tok.index[t] for t in (PAD, BOS) if t in tok.index}
         for t in primer:
@@ -144,14 +147,7 @@ class SymbolicEngine(Engine):
         budget = 40 * (target_notes or int(request.seconds * 20)) + len(tokens)
         n_primer_notes = len(tok.decode(primer))
         while len(tokens) < budget:
-            window = tokens[-seq_len:]
-            times = np.asarray(elapsed[-seq_len:])
-            va = request.mood_at(times)
-            mood = torch.tensor(
-                np.concatenate([va, np.ones((len(va), 1))], axis=1), dtype=torch.float32, device=self.device
-            )
-            ids = torch.tensor([tok.ids(window)], device=self.device)
-            logits = self.model(ids, mood.unsqueeze(0), style)[0, -1].float().cpu()
+            logits = decoder.next_logits(ids, moods, style)
             logits[sorted(banned)] = -float("inf")
             if eos is not None:
                 logits[eos] = -float("inf")  # length is the request's, not the model's
@@ -162,8 +158,11 @@ class SymbolicEngine(Engine):
                 choice = int(torch.multinomial(probs, 1, generator=gen))
             token = tok.vocabulary[choice]
             tokens.append(token)
+            ids.append(choice)
             banned |= {tok.index[c] for c in tok.closed_by(token)}
             elapsed.append(clock(token))
+            v, a = request.mood_at(np.asarray(elapsed[-1:]))[0]
+            moods.append([float(v), float(a), 1.0])
             if target_notes is not None:
                 if len(tok.decode(tokens[1:])) - n_primer_notes >= target_notes:
                     break

@@ -4,6 +4,9 @@ Token embedding ``[B, T, D]`` + a projection of the condition ``[B, T, C]`` -> `
 (causal self-attention with rotary positions, then a GELU feed-forward) -> layer norm -> logits
 ``[B, T, vocab]``. Rotary positions are relative, so a window slid along a long piece reads the same way
 wherever it starts.
+
+Generation feeds one token at a time through :meth:`SymbolicTransformer.decode`, which keeps every layer's
+keys and values (a :class:`KVCache`) of the last ``seq_len - 1`` tokens instead of recomputing the window.
 """
 
 from __future__ import annotations
@@ -47,11 +50,13 @@ class SymbolicTransformerConfig:
         return asdict(self)
 
 
-def rotary(x: torch.Tensor) -> torch.Tensor:
-    """Rotate pairs of channels of ``x [B, H, T, d]`` by angles growing with the position (RoPE)."""
+def rotary(x: torch.Tensor, start: int = 0) -> torch.Tensor:
+    """Rotate pairs of channels of ``x [B, H, T, d]`` by angles growing with the position (RoPE); the first
+    of the ``T`` tokens sits at position ``start``."""
     t, d = x.shape[-2], x.shape[-1]
     freqs = 1.0 / (10000.0 ** (torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d))  # [d/2]
-    angles = torch.arange(t, device=x.device, dtype=torch.float32)[:, None] * freqs  # [T, d/2]
+    positions = torch.arange(start, start + t, device=x.device, dtype=torch.float32)
+    angles = positions[:, None] * freqs  # [T, d/2]
     cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
     even, odd = x[..., 0::2], x[..., 1::2]
     return torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1).flatten(-2)
@@ -68,14 +73,36 @@ class Block(nn.Module):
         self.proj = nn.Linear(d_model, d_model)
         self.ff = nn.Sequential(nn.Linear(d_model, ff), nn.GELU(), nn.Linear(ff, d_model), nn.Dropout(dropout))
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        """``h [B, T, D]`` -> ``[B, T, D]``."""
+    def forward(
+        self, h: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None = None, start: int = 0
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``h [B, T, D]`` of tokens at positions ``start..`` that follow the ``past`` keys and values
+        ``[B, H, P, D/H]`` -> ``([B, T, D], keys and values [B, H, P + T, D/H])``."""
         b, t, d = h.shape
         q, k, v = self.qkv(self.norm1(h)).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        q, k = rotary(q, start), rotary(k, start)
+        mask = None
+        if past is not None:
+            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+            n_past = past[0].shape[2]  # query i may see every past key and the new keys up to itself
+            mask = (
+                torch.arange(n_past + t, device=h.device)[None, :] <= n_past + torch.arange(t, device=h.device)[:, None]
+            )
         p = self.dropout if self.training else 0.0
-        att = F.scaled_dot_product_attention(rotary(q), rotary(k), v, is_causal=True, dropout_p=p)  # [B, H, T, d/H]
-        h = h + F.dropout(self.proj(att.transpose(1, 2).reshape(b, t, d)), p, self.training)
-        return h + self.ff(self.norm2(h))
+        att = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None, dropout_p=p)
+        h = h + F.dropout(self.proj(att.transpose(1, 2).reshape(b, t, d)), p, self.training)  # att: [B, H, T, D/H]
+        return h + self.ff(self.norm2(h)), (k, v)
+
+
+@dataclass
+class KVCache:
+    """Keys and values ``[B, H, P, D/H]`` of every layer for the last ``P`` tokens, and the position of the next."""
+
+    layers: list[tuple[torch.Tensor, torch.Tensor]]
+    position: int
+
+    def __len__(self) -> int:
+        return self.layers[0][0].shape[2] if self.layers else 0
 
 
 class SymbolicTransformer(nn.Module):
@@ -95,9 +122,21 @@ class SymbolicTransformer(nn.Module):
         self.out = nn.Linear(c.d_model, c.vocab_size)
 
     def forward(self, tokens: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.decode(tokens, mood, style)[0]
+
+    def decode(
+        self, tokens: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, cache: KVCache | None = None
+    ) -> tuple[torch.Tensor, KVCache]:
+        """Logits ``[B, T, vocab]`` of ``tokens [B, T]`` (mood ``[B, T, 3]``) that follow the ``cache``'s tokens,
+        and the cache extended by them, cut to the last ``seq_len - 1`` tokens (the window the next token sees)."""
         b, t = tokens.shape
         cond = self.conditioner(mood.reshape(b * t, 3), style.repeat_interleave(t)).reshape(b, t, -1)
         h = self.embed(tokens) + self.condition(cond)  # the condition at every step
-        for block in self.blocks:
-            h = block(h)
-        return self.out(self.norm(h))
+        start = cache.position if cache is not None else 0
+        keep = self.config.seq_len - 1
+        layers = []
+        for i, block in enumerate(self.blocks):
+            h, (k, v) = block(h, cache.layers[i] if cache is not None else None, start)
+            cut = max(0, k.shape[2] - keep)
+            layers.append((k[:, :, cut:], v[:, :, cut:]))
+        return self.out(self.norm(h)), KVCache(layers, start + t)
