@@ -99,3 +99,21 @@ def test_metrics_agree_with_muspy(tmp_path, seed):
     }
     for name, value in reference.items():
         assert ours[name] == pytest.approx(value, abs=1e-9), name
+
+
+def test_a_clip_from_the_middle_of_a_piece_reads_like_one_from_its_start(tmp_path):
+    """A clip is counted from its own start: the beats before it are not empty beats of the clip, and a note
+    that rings past its end is cut there."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120.0)  # a beat every 0.5 s
+    inst = pretty_midi.Instrument(0)
+    for beat in range(32):  # a quarter note on every beat for 16 s
+        inst.notes.append(pretty_midi.Note(80, 60 + beat % 5, beat * 0.5, beat * 0.5 + 0.5))
+    inst.notes.append(pretty_midi.Note(80, 48, 11.5, 14.0))  # rings 2 s past the second clip's end
+    pm.instruments.append(inst)
+    path = tmp_path / "steady.mid"
+    pm.write(str(path))
+    head, middle = sm.read_piece(path, 0.0, 8.0), sm.read_piece(path, 4.0, 12.0)
+    assert min(n.start for n in middle.notes) == 0
+    assert sm.empty_beat_rate(middle) == sm.empty_beat_rate(head) == 0.0
+    assert sm.groove_consistency(middle) == sm.groove_consistency(head)
+    assert max(n.end for n in middle.notes) == 16 * pm.resolution  # 8 s = 16 beats, the long note cut there

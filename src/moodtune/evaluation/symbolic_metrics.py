@@ -54,10 +54,13 @@ class GridPiece:
 
 
 def piece_from_midi(pm: pretty_midi.PrettyMIDI, start_s: float = 0.0, end_s: float | None = None) -> GridPiece:
-    """Non-drum notes starting in ``[start_s, end_s)``, on the MIDI file's own tick grid."""
+    """Non-drum notes starting in ``[start_s, end_s)``, on the MIDI file's own tick grid, counted from the tick of
+    ``start_s`` (a clip from the middle of a piece starts at tick 0, as a generated piece does) and cut at
+    ``end_s``."""
     end_s = pm.get_end_time() if end_s is None else end_s
+    first, last = int(pm.time_to_tick(start_s)), int(pm.time_to_tick(end_s))
     notes = [
-        GridNote(int(pm.time_to_tick(n.start)), int(pm.time_to_tick(n.end)), int(n.pitch))
+        GridNote(int(pm.time_to_tick(n.start)) - first, min(int(pm.time_to_tick(n.end)), last) - first, int(n.pitch))
         for inst in pm.instruments
         if not inst.is_drum
         for n in inst.notes
