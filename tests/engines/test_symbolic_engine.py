@@ -54,6 +54,19 @@ def test_generate_notes_seconds_and_reproducibility(run_dir):
     assert [n.pitch for n in again.midi.instruments[0].notes] == [n.pitch for n in by_notes.midi.instruments[0].notes]
 
 
+def test_a_request_without_a_style_writes_in_one_the_model_knows(run_dir):
+    """The unknown style is never trained: with no style asked, the seed draws one of the model's styles."""
+    engine = load_engine(run_dir)
+    drawn = {engine.style_of(Request(mood=Mood.named("calm"), seed=s)) for s in range(20)}
+    assert drawn <= set(engine.styles[1:]) and len(drawn) > 1
+    request = Request(mood=Mood.named("calm"), seconds=4, seed=7)
+    style = engine.style_of(request)
+    assert engine.generate(request).metadata["style"] == style
+    asked = dataclasses.replace(request, style=style)
+    assert engine.generate_tokens(request) == engine.generate_tokens(asked)
+    assert engine.style_of(asked) == style
+
+
 def test_mood_changes_the_notes_and_a_trajectory_works(run_dir):
     engine = load_engine(run_dir)
     tokens = torch.tensor([engine.tokenizer.ids(["<bos>", "VEL_8", "PITCH_60", "DUR_4", "SHIFT_4"])])
