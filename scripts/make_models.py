@@ -3,7 +3,8 @@
 Every step is an ordinary ``moodtune`` command, run in order and printed; its exact text goes into the
 model's card. A step whose output exists is skipped, so an interrupted run resumes where it stopped:
 
-1. ``moodtune prepare builtin`` (the built-in corpus) into ``WORK/data``;
+1. ``moodtune prepare builtin`` (the built-in corpus) into ``WORK/data``, and its MIDI-only form (every piece)
+   into ``WORK/data-midi`` for the symbolic engine;
 2. ``moodtune train mood`` (the judge) and ``moodtune train ENGINE`` for every engine, within its budget;
 3. ``moodtune evaluate --n 64`` of every engine against the real held-out clips and the trivial baseline;
 4. packaging: each run is copied into ``src/moodtune/pretrained/NAME/`` in float16 (the sequence and latent
@@ -49,11 +50,17 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Each engine's training options: a budget in minutes with room for many epochs, and the VAE it builds on.
 TRAINING: dict[str, list[str]] = {
     "spectrogram": ["--epochs", "1000", "--max-minutes", "8"],
-    "symbolic": ["--epochs", "1000", "--max-minutes", "6"],
+    "symbolic": [
+        *("--tokens", "beats", "--mood-dropout", "0.1", "--limit-train-batches", "500"),
+        *("--epochs", "1000", "--max-minutes", "15"),
+    ],
     "sequence": ["--vae", "{work}/spectrogram", "--epochs", "500", "--max-minutes", "4"],
     "waveform": ["--epochs", "1000", "--max-minutes", "8", "--limit-val-batches", "4"],
     "latent": ["--vae", "{work}/spectrogram", "--epochs", "1000", "--max-minutes", "4"],
 }
+#: The prepared folder each model trains on (under WORK), and the ``prepare builtin`` options that make it.
+DATASETS: dict[str, list[str]] = {"data": [], "data-midi": ["--midi-only"]}
+TRAINED_ON = {"symbolic": "data-midi"}
 #: Engines that embed the shipped spectrogram VAE under a prefix, which the shipped copy leaves out.
 WEIGHTS_FROM = {"sequence": {"vae.": "spectrogram"}, "latent": {"codec.": "spectrogram"}}
 #: Models trained on another: retraining the key retrains these too (they must embed its new weights).
@@ -126,7 +133,7 @@ def train_step(work: Path, name: str, state: dict[str, Any]) -> None:
         return
     if run.exists():
         shutil.rmtree(run)  # an interrupted training: start it again
-    data = str(work / "data")
+    data = str(work / TRAINED_ON.get(name, "data"))
     if name == MOOD_MODEL:
         args = ["train", "mood", "--data", data, "--out", str(run), "--quiet"]
     else:
@@ -206,6 +213,20 @@ def export_example(data: Path, shipped: Path) -> dict[str, Any]:
     }
 
 
+def data_card(work: Path, folder: str) -> dict[str, Any]:
+    """What a card says of the prepared folder ``WORK/folder`` its model trained on."""
+    data = work / folder
+    summary = read_summary(data)
+    return {
+        "dataset": summary.get("dataset"),
+        "fingerprint": data_fingerprint(data),
+        "clips": summary.get("clips"),
+        "tracks": summary.get("tracks"),
+        "midi_only": bool(summary.get("midi_only")),
+        "command": " ".join(["moodtune prepare builtin", *DATASETS[folder], "--out", str(data)]),
+    }
+
+
 def package(work: Path, state: dict[str, Any], reasons: dict[str, str]) -> None:
     """Copy every run into the package in float16, write the cards, the index and docs/models.md. Everything is
     written into a staging folder first and swapped in at the end, so a failure leaves the old models whole."""
@@ -214,14 +235,6 @@ def package(work: Path, state: dict[str, Any], reasons: dict[str, str]) -> None:
     staging.mkdir()
     mood = MoodModel.from_checkpoint(work / MOOD_MODEL)
     data = work / "data"
-    summary = read_summary(data)
-    data_card = {
-        "dataset": summary.get("dataset"),
-        "fingerprint": data_fingerprint(data),
-        "clips": summary.get("clips"),
-        "tracks": summary.get("tracks"),
-        "command": f"moodtune prepare builtin --out {data}",
-    }
     index: dict[str, Any] = {"models": {}}
     old_cards = {p.parent.name: json.loads(p.read_text()) for p in SHIPPED_DIR.glob("*/card.json")}
     for name in (MOOD_MODEL, *ORDER):
@@ -240,7 +253,7 @@ def package(work: Path, state: dict[str, Any], reasons: dict[str, str]) -> None:
             "summary": FAMILIES[name].summary if name in FAMILIES else "valence/arousal regressor (the judge)",
             "command": recorded("command"),
             "config": config.get("train", {}),
-            "data": data_card,
+            "data": data_card(work, TRAINED_ON.get(name, "data")),
             "results": config.get("results", {}),
             "trained": recorded("trained"),
             "commit": recorded("commit"),
@@ -306,8 +319,9 @@ def main() -> int:
             p.error("--retrain needs --reason: the card says why its weights changed")
         for folder in (work / name, work / f"eval-{name}"):
             shutil.rmtree(folder, ignore_errors=True)
-    if not (work / "data" / "manifest.parquet").is_file():
-        moodtune(["prepare", "builtin", "--out", str(work / "data"), "--quiet"])
+    for folder, options in DATASETS.items():
+        if not (work / folder / "manifest.parquet").is_file():
+            moodtune(["prepare", "builtin", *options, "--out", str(work / folder), "--quiet"])
     for name in (MOOD_MODEL, *ORDER):
         train_step(work, name, state)
         write_json_atomic(state_file, state)

@@ -68,6 +68,7 @@ def test_options_an_engine_does_not_take_are_errors(argv, message, capsys):
         ("spectrogram", {"epochs": 0}, "--epochs must be positive"),
         ("waveform", {"beta": -1.0}, "--beta must be at least 0"),
         ("symbolic", {"seq_len": 1}, "--seq-len must be at least 2"),
+        ("symbolic", {"mood_dropout": 1.0}, "--mood-dropout must be at most 0.9"),
         ("latent", {}, "needs one codec"),
         ("latent", {"vae": "a", "encodec": "b"}, "needs one codec"),
         ("spectrogram", {"max_minutes": float("nan")}, "finite"),

@@ -34,12 +34,16 @@ from moodtune.viz.plots import plot_piano_roll, plot_reconstruction, plot_spectr
 
 
 def symbolic_options(
-    notes: int | None = None, top_k: int | None = None, top_p: float | None = None, primer: str | None = None
+    notes: int | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    primer: str | None = None,
+    guidance: float | None = None,
 ) -> SymbolicOptions | None:
     """The symbolic engine's options, or None when none is set."""
-    if notes is None and top_k is None and top_p is None and primer is None:
+    if notes is None and top_k is None and top_p is None and primer is None and guidance is None:
         return None
-    return SymbolicOptions(notes=notes, top_k=top_k, top_p=top_p, primer=primer)
+    return SymbolicOptions(notes=notes, top_k=top_k, top_p=top_p, primer=primer, guidance=guidance)
 
 
 def make_request(

@@ -42,7 +42,8 @@ def card_markdown(card: dict[str, Any]) -> list[str]:
     d, m, r = card["data"], card.get("machine") or {}, card.get("results", {})
     minutes = r.get("train_minutes", r.get("minutes"))
     lines += [
-        f"* **Data:** {d['dataset']} corpus, {d['clips']} clips from {d['tracks']} pieces, "
+        f"* **Data:** {d['dataset']} corpus, {d['clips']} {'MIDI renderings' if d.get('midi_only') else 'clips'} "
+        f"from {d['tracks']} pieces, "
         f"fingerprint `{d['fingerprint']}`.",
         f"* **Training:** {_num(minutes)} min, {_num(r.get('epochs'))} epochs, {_num(r.get('steps'))} steps, "
         f"{_num(r.get('params'))} parameters, on {m.get('cpu', '?')} ({m.get('cores', '?')} cores"

@@ -67,6 +67,18 @@ def test_a_request_without_a_style_writes_in_one_the_model_knows(run_dir):
     assert engine.style_of(asked) == style
 
 
+def test_guidance_needs_a_model_trained_with_mood_dropout(run_dir):
+    engine = load_engine(run_dir)  # trained without mood dropout
+    plain = Request(mood=Mood.named("happy"), seconds=3, seed=2)
+    assert engine.generate(plain).metadata["guidance"] == 1.0
+    with pytest.raises(MoodtuneError, match="--mood-dropout"):
+        engine.generate(dataclasses.replace(plain, options=SymbolicOptions(guidance=2.0)))
+    with pytest.raises(MoodtuneError, match="guidance must lie in"):
+        SymbolicOptions(guidance=-1.0)
+    same = engine.generate_tokens(dataclasses.replace(plain, options=SymbolicOptions(guidance=1.0)))
+    assert same == engine.generate_tokens(plain)
+
+
 def test_mood_changes_the_notes_and_a_trajectory_works(run_dir):
     engine = load_engine(run_dir)
     tokens = torch.tensor([engine.tokenizer.ids(["<bos>", "VEL_8", "PITCH_60", "DUR_4", "SHIFT_4"])])

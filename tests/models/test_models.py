@@ -91,7 +91,7 @@ def test_symbolic_transformer_cache_gives_the_window_logits():
     ids = torch.randint(0, 50, (20,)).tolist()
     mood = torch.rand(20, 3).tolist()
     style = torch.tensor([1])
-    full = model(torch.tensor([ids[:8]]), torch.tensor([mood[:8]]), style)[0]  # [8, vocab]
+    full = torch.log_softmax(model(torch.tensor([ids[:8]]), torch.tensor([mood[:8]]), style)[0], -1)  # [8, vocab]
     cached = CachedDecoder(model)
     with torch.no_grad():
         stepwise = torch.stack([cached.next_logits(ids[: i + 1], mood[: i + 1], style) for i in range(8)])
@@ -112,3 +112,50 @@ def test_symbolic_transformer_cache_gives_the_window_logits():
     assert torch.allclose(window, streamed, atol=1e-4)
     # a long primer is read in one call, as its last window
     assert torch.allclose(CachedDecoder(model).next_logits(ids[:8], mood[:8], style), full[-1], atol=1e-5)
+
+
+@pytest.mark.parametrize("arch", ["lstm", "transformer"])
+def test_guided_decoding_extrapolates_from_the_unconditioned_prediction(arch):
+    """Guidance g returns u + g (c - u) of the log-probabilities with the mood (c) and with it hidden (u): g = 1
+    is the plain prediction, g = 0 ignores the mood, and larger g moves further along c - u."""
+    from moodtune.models.symbolic import decoder_for, symbolic_config, symbolic_model
+
+    torch.manual_seed(0)
+    model = symbolic_model(symbolic_config(arch, "debug", vocab_size=30, n_styles=2, seq_len=6)).eval()
+    ids, style = torch.randint(0, 30, (6,)).tolist(), torch.tensor([1])  # one window
+    happy, sad = [[0.8, 0.7, 1.0]] * 6, [[-0.8, -0.7, 1.0]] * 6
+
+    def logp(mood):
+        window = torch.tensor([ids]), torch.tensor([mood], dtype=torch.float32)
+        return torch.log_softmax(model(*window, style)[0, -1], -1)
+
+    def guided(g, mood):
+        decoder = decoder_for(model, g)
+        for i in range(len(ids) - 1):  # the cached decoder is fed the piece one token at a time
+            decoder.next_logits(ids[: i + 1], mood[: i + 1], style)
+        return decoder.next_logits(ids, mood, style)
+
+    with torch.no_grad():
+        c, u = logp(happy), logp([[0.0, 0.0, 0.0]] * 6)
+        assert torch.allclose(guided(1.0, happy), c, atol=1e-4)
+        assert torch.allclose(guided(3.0, happy), u + 3.0 * (c - u), atol=1e-4)
+        assert torch.allclose(guided(0.0, happy), guided(0.0, sad), atol=1e-5)  # the mood no longer counts
+
+
+def test_lstm_carried_state_reads_windows_like_training():
+    """The LSTM decoder carries its state, restarting from zero when the window is full: each prediction equals
+    the network reading its current window from the start, and that window holds from seq_len // 2 to seq_len
+    tokens once the piece is longer than one window."""
+    from moodtune.models.symbolic import RestartingDecoder, symbolic_config, symbolic_model
+
+    torch.manual_seed(0)
+    model = symbolic_model(symbolic_config("lstm", "debug", vocab_size=40, n_styles=2, seq_len=8)).eval()
+    ids, mood, style = torch.randint(0, 40, (30,)).tolist(), torch.rand(30, 3).tolist(), torch.tensor([1])
+    decoder, lengths = RestartingDecoder(model), []
+    with torch.no_grad():
+        for n in range(1, 31):
+            got = decoder.next_logits(ids[:n], mood[:n], style)
+            window = torch.tensor([ids[decoder.start : n]]), torch.tensor([mood[decoder.start : n]])
+            assert torch.allclose(got, torch.log_softmax(model(*window, style)[0, -1], -1), atol=1e-5)
+            lengths.append(n - decoder.start)
+    assert lengths[:8] == list(range(1, 9)) and min(lengths[8:]) >= 4 and max(lengths) == 8

@@ -79,7 +79,11 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
     """Model, output and the Request fields; with ``symbolic`` the symbolic engine's own options."""
     add_model_args(p)
     p.add_argument("--out", required=True, help="output WAV; for a symbolic checkpoint the .mid (WAV/score beside it)")
-    p.add_argument("--style", help="style / genre known to the model (default: unknown)")
+    p.add_argument(
+        "--style",
+        help="style / genre known to the model (default: the symbolic engine draws one of its styles with the "
+        "seed; the other engines use the unknown style)",
+    )
     p.add_argument("--seconds", type=float, default=30.0, help="length (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default %(default)s)")
@@ -90,6 +94,12 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
         g.add_argument("--top-k", type=positive_int, help="sample among the K most likely tokens")
         g.add_argument("--top-p", type=float, help="nucleus sampling threshold in (0, 1]")
         g.add_argument("--primer", help="MIDI file whose notes the generation continues")
+        g.add_argument(
+            "--guidance",
+            type=float,
+            help="how hard to push towards the asked mood, in [0, 10]: 1 none, above 1 more (default 3 for a model "
+            "trained with --mood-dropout, else 1)",
+        )
 
 
 def request_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -99,7 +109,7 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
         "style": args.style,
         "seed": args.seed,
         "temperature": args.temperature,
-        "options": symbolic_options(args.notes, args.top_k, args.top_p, args.primer),
+        "options": symbolic_options(args.notes, args.top_k, args.top_p, args.primer, args.guidance),
     }
 
 

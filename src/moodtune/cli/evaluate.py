@@ -41,6 +41,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
         help="also FAD with CLAP embeddings: a folder with a saved transformers ClapModel + ClapFeatureExtractor "
         "(e.g. laion/clap-htsat-unfused), or that hub id when online",
     )
+    p.add_argument(
+        "--guidance",
+        type=float,
+        help="symbolic models: the mood guidance every sample is asked with (default: the model's own)",
+    )
     p.set_defaults(func=run)
 
 
@@ -56,6 +61,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         seed=args.seed,
         trajectory_seeds=args.trajectory_seeds,
         clap=args.clap,
+        guidance=args.guidance,
     )
     evaluate(cfg, progress=not args.quiet, say=lambda line: console.print(f"[dim]{line}[/]"))
     console.print(Markdown((Path(args.out) / "report.md").read_text()))

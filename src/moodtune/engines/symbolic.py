@@ -47,14 +47,15 @@ def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float |
 
 @dataclass(frozen=True)
 class SymbolicOptions(EngineOptions):
-    """Sampling options of the symbolic engine: a note count instead of seconds, top-k / nucleus filtering
-    and a primer MIDI file to continue."""
+    """Sampling options of the symbolic engine: a note count instead of seconds, top-k / nucleus filtering,
+    a primer MIDI file to continue, and the mood guidance (None: the model's default)."""
 
     engine: str = "symbolic"
     notes: int | None = None
     top_k: int | None = None
     top_p: float | None = None
     primer: str | None = None
+    guidance: float | None = None
 
     def __post_init__(self) -> None:
         if self.notes is not None and not 1 <= self.notes <= 100_000:
@@ -63,10 +64,14 @@ class SymbolicOptions(EngineOptions):
             raise MoodtuneError(f"top-k must be at least 1, got {self.top_k}")
         if self.top_p is not None and not 0.0 < self.top_p <= 1.0:
             raise MoodtuneError(f"top-p must lie in (0, 1], got {self.top_p}")
+        if self.guidance is not None and not 0.0 <= self.guidance <= 10.0:
+            raise MoodtuneError(f"guidance must lie in [0, 10], got {self.guidance}")
 
 
 #: Sample rate of the rendered audio.
 RENDER_SR = 22050
+#: Mood guidance of a model trained with mood dropout, unless a request says otherwise.
+DEFAULT_GUIDANCE = 3.0
 
 
 class SymbolicEngine(Engine):
@@ -82,8 +87,10 @@ class SymbolicEngine(Engine):
         soundfont: str | None = None,
         device: str = "cpu",
         transpose: bool = False,
+        mood_dropout: float = 0.0,
     ) -> None:
         self.model = model.to(device).eval()
+        self.guidable = mood_dropout > 0  # trained to predict without a mood too: guidance can steer it
         self.transpose = transpose  # trained on pieces moved to a C tonic: primers are moved there too
         self.tokenizer = tokenizer
         self.styles = styles
@@ -100,10 +107,27 @@ class SymbolicEngine(Engine):
         state, config = load_checkpoint(path, engine=cls.name)
         model = symbolic_model(config["model"])
         model.load_state_dict(state)
-        transpose = bool(config.get("train", {}).get("transpose", False))
+        train = config.get("train", {})
         return cls(
-            model, tokenizer_from_dict(config["tokenizer"]), config["styles"], device=device, transpose=transpose
+            model,
+            tokenizer_from_dict(config["tokenizer"]),
+            config["styles"],
+            device=device,
+            transpose=bool(train.get("transpose", False)),
+            mood_dropout=float(train.get("mood_dropout", 0.0)),
         )
+
+    def guidance(self, opts: SymbolicOptions) -> float:
+        """The mood guidance to sample with: the options', else :data:`DEFAULT_GUIDANCE` for a model trained with
+        mood dropout and 1 (none) for others; MoodtuneError for guidance asked of a model that cannot take it."""
+        if opts.guidance is None:
+            return DEFAULT_GUIDANCE if self.guidable else 1.0
+        if opts.guidance != 1.0 and not self.guidable:
+            raise MoodtuneError(
+                "--guidance needs a model trained with --mood-dropout (this one never learnt to predict without a "
+                "mood, so there is nothing to steer away from)"
+            )
+        return opts.guidance
 
     def style_index(self, style: str | None) -> int:
         """Vocabulary index of ``style`` (None -> unknown)."""
@@ -147,7 +171,7 @@ class SymbolicEngine(Engine):
         clock = tok.clock()  # the time each token has reached: the mood asked for there conditions the next
         elapsed = [0.0, *(clock(t) for t in primer)]
         moods = [[float(v), float(a), 1.0] for v, a in request.mood_at(np.asarray(elapsed))]
-        decoder = decoder_for(self.model)
+        decoder = decoder_for(self.model, self.guidance(opts))
         style = torch.tensor([self.style_index(self.style_of(request))], device=self.device)
         banned = {tok.index[t] for t in (PAD, BOS) if t in tok.index}
         for t in primer:
@@ -208,5 +232,6 @@ class SymbolicEngine(Engine):
             "notes": len(notes),
             "seed": request.seed,
             "style": self.style_of(request),
+            "guidance": self.guidance(opts),
         }
         return Result(audio, self.sr, None, meta, midi=pm)

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from moodtune.data.manifest import read_audio_manifest
-from moodtune.engines.base import Engine, Reconstructs, Request, load_engine
+from moodtune.engines.base import Engine, EngineOptions, Reconstructs, Request, load_engine
+from moodtune.engines.symbolic import SymbolicEngine, SymbolicOptions
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.diversity import COLLAPSE_RATIO, within_group_distance
 from moodtune.evaluation.fad import Embedding, frechet_audio_distance, make_embedding
@@ -53,6 +54,16 @@ class EvaluateConfig:
     seed: int = 0
     trajectory_seeds: int = 5
     clap: str | None = None
+    guidance: float | None = None
+
+
+def sampling_options(engine: Engine, cfg: EvaluateConfig) -> EngineOptions | None:
+    """The engine options every sample is asked with: the symbolic engine's guidance when one is given."""
+    if cfg.guidance is None:
+        return None
+    if not isinstance(engine, SymbolicEngine):
+        raise MoodtuneError(f"--guidance applies to symbolic models; {cfg.checkpoint} is a {engine.name} model")
+    return SymbolicOptions(guidance=cfg.guidance)
 
 
 def mood_model_for(data: str, path: str | None, progress: bool, say: Callable[[str], None]) -> MoodModel:
@@ -134,7 +145,9 @@ def reconstruction_rows(engine: Engine, rows: pd.DataFrame, seconds: float) -> l
     ]
 
 
-def trajectory_following(engine: Engine, mood: MoodModel, text: str, seeds: list[int], out: Path) -> dict[str, Any]:
+def trajectory_following(
+    engine: Engine, mood: MoodModel, text: str, seeds: list[int], out: Path, options: EngineOptions | None = None
+) -> dict[str, Any]:
     """Generate along a mood curve once per seed, measure the curve every second and compare: Pearson r and
     mean absolute error per dimension, averaged over the seeds (the r of every seed is kept too). The curve
     of the first seed is plotted and stored."""
@@ -142,7 +155,7 @@ def trajectory_following(engine: Engine, mood: MoodModel, text: str, seeds: list
     seconds = max(traj.duration, 8.0)
     per_seed, curve = [], None
     for seed in seeds:
-        result = engine.generate(Request(trajectory=traj, seconds=seconds, seed=seed))
+        result = engine.generate(Request(trajectory=traj, seconds=seconds, seed=seed, options=options))
         times, measured = mood.curve(result.audio, result.sr)
         asked = traj.at(times)
         per_seed.append(
@@ -183,7 +196,8 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
         embeddings["clap"] = make_embedding("clap", path=cfg.clap)
 
     say(f"generating {cfg.n} samples of {cfg.seconds:g} s with the {engine.name} engine")
-    generated = generated_set(engine, cfg.n, cfg.seconds, cfg.seed, progress)
+    options = sampling_options(engine, cfg)
+    generated = generated_set(engine, cfg.n, cfg.seconds, cfg.seed, progress, options=options)
     if len(generated) < 2:
         raise MoodtuneError(f"{cfg.checkpoint}: only {len(generated)} of {cfg.n} samples could be generated")
     sr = generated.sr
@@ -235,7 +249,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
     say("reconstruction of held-out clips and the mood trajectory")
     recon = reconstruction_rows(engine, pick_rows(manifest, "test", min(cfg.n, 32)), cfg.seconds)
     seeds = list(range(cfg.seed, cfg.seed + cfg.trajectory_seeds))
-    trajectory = trajectory_following(engine, mood, cfg.trajectory, seeds, out)
+    trajectory = trajectory_following(engine, mood, cfg.trajectory, seeds, out, options)
     features = per_mood_medians(generated.audio, generated.sr, generated.groups)
     report = {
         "checkpoint": str(cfg.checkpoint),
@@ -285,7 +299,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Data: `{report['data']}`; {report['config']['n']} samples of {report['config']['seconds']:g} s asked for "
         "happy / angry / sad / calm in turn. Mood measured by the independent mood model "
         f"`{mm['path']}` (test R^2 valence {mm.get('test_valence_r2')}, arousal {mm.get('test_arousal_r2')}). "
-        "FAD against the val split; the real row is the test split scored against its own labels.",
+        "FAD against the val split; the real row is the test split scored against its own labels."
+        + (
+            f" Sampled with mood guidance {report['config']['guidance']:g}."
+            if report["config"].get("guidance") is not None
+            else ""
+        ),
         "",
         "## Mood control, FAD, diversity",
         "",

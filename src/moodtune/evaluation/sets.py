@@ -14,7 +14,7 @@ import torch
 from moodtune.audio.features import LogMel, MelConfig
 from moodtune.audio.io import load_audio
 from moodtune.audio.vocoder import GriffinLimVocoder
-from moodtune.engines.base import Engine, Request
+from moodtune.engines.base import Engine, EngineOptions, Request
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.symbolic_metrics import GridPiece, piece_from_midi, read_piece
 from moodtune.mood import QUADRANT_MOODS, Mood, quadrant_name
@@ -43,9 +43,16 @@ def _fit(audio: np.ndarray, n: int) -> np.ndarray:
 
 
 def generated_set(
-    engine: Engine, n: int, seconds: float, seed: int = 0, progress: bool = True, name: str = "generated"
+    engine: Engine,
+    n: int,
+    seconds: float,
+    seed: int = 0,
+    progress: bool = True,
+    name: str = "generated",
+    options: EngineOptions | None = None,
 ) -> SampleSet:
-    """``n`` samples of ``seconds`` each, asked for the four quadrant moods in turn (seeds ``seed + i``).
+    """``n`` samples of ``seconds`` each, asked for the four quadrant moods in turn (seeds ``seed + i``), with the
+    engine ``options``.
 
     A sample the engine cannot produce (e.g. a symbolic model that emits no notes) is counted in
     ``failed`` and left out.
@@ -56,7 +63,7 @@ def generated_set(
             mood_name = QUADRANT_MOODS[i % len(QUADRANT_MOODS)]
             mood = Mood.named(mood_name)
             try:
-                result = engine.generate(Request(mood=mood, seconds=seconds, seed=seed + i))
+                result = engine.generate(Request(mood=mood, seconds=seconds, seed=seed + i, options=options))
             except MoodtuneError:
                 failed += 1
                 advance()

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-from moodtune.models.symbolic_lstm import SymbolicLSTM, SymbolicLSTMConfig
+from moodtune.models.symbolic_lstm import LSTMState, SymbolicLSTM, SymbolicLSTMConfig
 from moodtune.models.symbolic_transformer import KVCache, SymbolicTransformer, SymbolicTransformerConfig
 
 ARCHS = ("lstm", "transformer")
@@ -42,46 +42,88 @@ class Decoder(Protocol):
     """Next-token logits while a piece grows one token at a time."""
 
     def next_logits(self, ids: list[int], mood: list[list[float]], style: torch.Tensor) -> torch.Tensor:
-        """Logits ``[vocab]`` of the token after ``ids`` (the whole piece so far), whose tokens were written
-        under ``mood`` (one ``[valence, arousal, known]`` row each); ``style [1]``."""
+        """Log-probabilities ``[vocab]`` of the token after ``ids`` (the whole piece so far), whose tokens were
+        written under ``mood`` (one ``[valence, arousal, known]`` row each); ``style [1]``."""
         ...
 
 
-class WindowDecoder:
+class _Guided:
+    """What both decoders share: with ``guidance`` g other than 1, every step also reads the piece with the mood
+    hidden (all zeros, as in training with mood dropout) and returns ``u + g * (c - u)`` of the conditioned
+    (c) and unconditioned (u) log-probabilities, which pushes the choice towards the asked mood."""
+
+    def __init__(self, model: nn.Module, guidance: float = 1.0) -> None:
+        self.model, self.guidance = model, guidance
+
+    def _batch(
+        self, ids: list[int], mood: list[list[float]], style: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``tokens [B, T]``, ``mood [B, T, 3]``, ``style [B]``: B is 2 (conditioned, unconditioned) when guided."""
+        tokens = torch.tensor([ids], device=style.device)
+        moods = torch.tensor([mood], dtype=torch.float32, device=style.device)
+        if self.guidance == 1.0:
+            return tokens, moods, style
+        return tokens.expand(2, -1), torch.cat([moods, torch.zeros_like(moods)]), style.expand(2)
+
+    def _combine(self, logits: torch.Tensor) -> torch.Tensor:
+        """``[B, vocab]`` last-step logits -> ``[vocab]`` log-probabilities (guided when B is 2)."""
+        logp = torch.log_softmax(logits.float().cpu(), dim=-1)
+        return logp[0] if len(logp) == 1 else logp[1] + self.guidance * (logp[0] - logp[1])
+
+
+class WindowDecoder(_Guided):
     """Reads the last ``seq_len`` tokens afresh at every step (any network: the LSTM is trained on such windows)."""
 
-    def __init__(self, model: nn.Module) -> None:
-        self.model = model
-        self.seq_len = int(model.config.seq_len)
-
     def next_logits(self, ids: list[int], mood: list[list[float]], style: torch.Tensor) -> torch.Tensor:
-        device = style.device
-        window = torch.tensor([ids[-self.seq_len :]], device=device)
-        moods = torch.tensor([mood[-self.seq_len :]], dtype=torch.float32, device=device)
-        return self.model(window, moods, style)[0, -1].float().cpu()
+        n = int(self.model.config.seq_len)
+        return self._combine(self.model(*self._batch(ids[-n:], mood[-n:], style))[:, -1])
 
 
-class CachedDecoder:
+class CachedDecoder(_Guided):
     """Feeds the Transformer only the tokens it has not seen, keeping its keys and values: linear, not quadratic,
     in the piece's length. Past ``seq_len`` tokens the oldest drop out of the cache, so each token sees a window
     of ``seq_len`` as in training."""
 
-    def __init__(self, model: SymbolicTransformer) -> None:
-        self.model = model
+    def __init__(self, model: SymbolicTransformer, guidance: float = 1.0) -> None:
+        super().__init__(model, guidance)
         self.cache: KVCache | None = None
         self.seen = 0
 
     def next_logits(self, ids: list[int], mood: list[list[float]], style: torch.Tensor) -> torch.Tensor:
         start = max(self.seen, len(ids) - self.model.config.seq_len)  # a long primer: only its last window
-        device = style.device
-        new = torch.tensor([ids[start:]], device=device)
-        moods = torch.tensor([mood[start:]], dtype=torch.float32, device=device)
-        logits, self.cache = self.model.decode(new, moods, style, self.cache)
+        logits, self.cache = self.model.decode(*self._batch(ids[start:], mood[start:], style), self.cache)
         self.seen = len(ids)
-        return logits[0, -1].float().cpu()
+        return self._combine(logits[:, -1])
 
 
-def decoder_for(model: nn.Module) -> Decoder:
+class RestartingDecoder(_Guided):
+    """Carries the LSTM's state from token to token instead of reading the window afresh. The state starts
+    from zero at a window start, as in training, and once the window holds ``seq_len`` tokens it restarts from
+    the last ``seq_len // 2``: every prediction reads between ``seq_len // 2`` and ``seq_len`` tokens, like the
+    training windows' later positions, for about one LSTM step per token instead of ``seq_len``."""
+
+    def __init__(self, model: SymbolicLSTM, guidance: float = 1.0) -> None:
+        super().__init__(model, guidance)
+        self.state: LSTMState | None = None
+        self.start = self.seen = 0
+
+    def next_logits(self, ids: list[int], mood: list[list[float]], style: torch.Tensor) -> torch.Tensor:
+        n, window = len(ids), int(self.model.config.seq_len)
+        if self.state is None:  # the first call: a primer's last window
+            self.start = self.seen = max(0, n - window)
+        elif n - self.start > window:  # the window is full: read its second half afresh
+            self.start = self.seen = n - max(1, window // 2)
+            self.state = None
+        logits, self.state = self.model.decode(*self._batch(ids[self.seen :], mood[self.seen :], style), self.state)
+        self.seen = n
+        return self._combine(logits[:, -1])
+
+
+def decoder_for(model: nn.Module, guidance: float = 1.0) -> Decoder:
     """The fastest exact-enough way to run ``model`` token by token: a key/value cache for the Transformer, a
-    sliding window otherwise."""
-    return CachedDecoder(model) if isinstance(model, SymbolicTransformer) else WindowDecoder(model)
+    carried state for the LSTM, a sliding window otherwise; ``guidance`` as in :class:`_Guided`."""
+    if isinstance(model, SymbolicTransformer):
+        return CachedDecoder(model, guidance)
+    if isinstance(model, SymbolicLSTM):
+        return RestartingDecoder(model, guidance)
+    return WindowDecoder(model, guidance)

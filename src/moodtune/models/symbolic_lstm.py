@@ -16,6 +16,9 @@ from torch import nn
 from moodtune.models.blocks import size_preset
 from moodtune.models.conditioning import MoodStyleConditioner
 
+#: Both layers' ``(h, c)``, each ``[1, B, hidden]``.
+LSTMState = tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
 
 @dataclass(frozen=True)
 class SymbolicLSTMConfig:
@@ -62,8 +65,15 @@ class SymbolicLSTM(nn.Module):
         self.out = nn.Linear(c.dense, c.vocab_size)
 
     def forward(self, tokens: torch.Tensor, mood: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.decode(tokens, mood, style)[0]
+
+    def decode(
+        self, tokens: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, state: LSTMState | None = None
+    ) -> tuple[torch.Tensor, LSTMState]:
+        """Logits ``[B, T, vocab]`` of ``tokens [B, T]`` (mood ``[B, T, 3]``) read on from ``state`` (None: from the
+        start of a window), and the state after them: both layers' ``(h, c)``."""
         b, t = tokens.shape
         cond = self.conditioner(mood.reshape(b * t, 3), style.repeat_interleave(t)).reshape(b, t, -1)
-        h, _ = self.lstm1(torch.cat([self.embed(tokens), cond], dim=-1))
-        h, _ = self.lstm2(self.drop(h))
-        return self.out(self.dense(h))
+        h, s1 = self.lstm1(torch.cat([self.embed(tokens), cond], dim=-1), state[0] if state else None)
+        h, s2 = self.lstm2(self.drop(h), state[1] if state else None)
+        return self.out(self.dense(h)), (s1, s2)

@@ -27,16 +27,25 @@ def option(
     flag: str | None = None,
     choices: tuple[str, ...] | None = None,
     minimum: float | None = None,
+    maximum: float | None = None,
     positive: bool = False,
     cli: bool = True,
 ) -> Any:
     """A config field with its command-line description.
 
-    ``flag`` overrides the ``--field-name`` spelling, ``choices`` restricts the value, ``minimum`` and
-    ``positive`` (> 0) are checked when the config is built; ``cli=False`` keeps a field off the
+    ``flag`` overrides the ``--field-name`` spelling, ``choices`` restricts the value, ``minimum``, ``maximum``
+    and ``positive`` (> 0) are checked when the config is built; ``cli=False`` keeps a field off the
     command line (set by the API only).
     """
-    meta = {"help": help, "flag": flag, "choices": choices, "minimum": minimum, "positive": positive, "cli": cli}
+    meta = {
+        "help": help,
+        "flag": flag,
+        "choices": choices,
+        "minimum": minimum,
+        "maximum": maximum,
+        "positive": positive,
+        "cli": cli,
+    }
     return field(default=default, metadata=meta)
 
 
@@ -71,6 +80,9 @@ class RunConfig:
             minimum = f.metadata.get("minimum")
             if minimum is not None and value < minimum:
                 raise MoodtuneError(f"{flag} must be at least {minimum:g}, not {value}")
+            maximum = f.metadata.get("maximum")
+            if maximum is not None and value > maximum:
+                raise MoodtuneError(f"{flag} must be at most {maximum:g}, not {value}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (saved in the run's ``train_config.json`` and checkpoint)."""

@@ -43,6 +43,13 @@ class SymbolicTrainConfig(TrainConfig):
         None, help="tokens of context (default: 40 for the LSTM, 512 for the Transformer)", minimum=2
     )
     transpose: bool = option(True, help="move every piece to a C tonic, so mode is learnable")
+    mood_dropout: float = option(
+        0.0,
+        help="share of training windows whose mood is hidden, so that generation can steer towards the asked "
+        "mood with --guidance (0: off)",
+        minimum=0.0,
+        maximum=0.9,
+    )
 
     @property
     def context(self) -> int:
@@ -72,7 +79,7 @@ class SymbolicRecipe(Recipe[SymbolicTrainConfig]):
         )
         pad = tokenizer.index[PAD]
         return Setup(
-            module=SymbolicModule(model_config, cfg, pad_id=pad),
+            module=SymbolicModule(model_config, cfg, pad_id=pad, mood_dropout=cfg.mood_dropout),
             train=TokenWindowDataset(train_pieces, tokenizer, seq_len),
             val=TokenWindowDataset(val_pieces, tokenizer, seq_len, hop=seq_len),
             run_config={"model": model_config, "tokenizer": tokenizer.to_dict(), "styles": styles},
