@@ -252,10 +252,11 @@ DECODE_TOKENS = 1400
 
 def decode_symbolic(device: str, arch: str, decoder: str, size: str = "small") -> dict[str, Any]:
     """Next-token rate of an untrained symbolic network over ``DECODE_TOKENS`` tokens (the rate does not depend on
-    the weights, unlike the tokens a second of music takes): ``decoder`` is ``cache`` (key/value cache) or
-    ``window`` (the whole window read afresh at every token)."""
+    the weights, unlike the tokens a second of music takes): ``decoder`` is ``fast`` (what generation uses: a
+    key/value cache for the Transformer, a carried state for the LSTM) or ``window`` (the whole window read
+    afresh at every token)."""
     from moodtune.midi.tokens import BeatTokenizer
-    from moodtune.models.symbolic import CachedDecoder, WindowDecoder, symbolic_config, symbolic_model
+    from moodtune.models.symbolic import WindowDecoder, decoder_for, symbolic_config, symbolic_model
 
     vocab = len(BeatTokenizer().vocabulary)
     model = symbolic_model(symbolic_config(arch, size, vocab_size=vocab)).to(device).eval()
@@ -263,7 +264,7 @@ def decode_symbolic(device: str, arch: str, decoder: str, size: str = "small") -
     gen = torch.Generator().manual_seed(0)
     best = float("inf")
     for _ in range(2):
-        run = CachedDecoder(model) if decoder == "cache" else WindowDecoder(model)
+        run = decoder_for(model) if decoder == "fast" else WindowDecoder(model)
         ids, moods = [0], [[0.5, -0.5, 1.0]]
         _sync(device)
         t = time.perf_counter()
@@ -360,9 +361,10 @@ def bench_engines(runs: str | None, devices: list[str]) -> list[tuple[str, str]]
                     f"(**{100 * r['gflops'] / peak:.0f}%** of the matmul peak), {_memory(r)}",
                 )
             )
-        for arch, decoder in (("lstm", "window"), ("transformer", "window"), ("transformer", "cache")):
+        for arch, decoder in itertools.product(("lstm", "transformer"), ("window", "fast")):
             r = run_isolated("decode_symbolic", threads, device=device, arch=arch, decoder=decoder)
-            how = "key/value cache" if decoder == "cache" else "window read afresh per token"
+            fast = "key/value cache" if arch == "transformer" else "carried state"
+            how = fast if decoder == "fast" else "window read afresh per token"
             label = f"[{device}] symbolic {arch} (small, untrained) sampling, {how}"
             if "error" in r:
                 rows.append((label, f"failed: {r['error']}"))

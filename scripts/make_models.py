@@ -52,7 +52,7 @@ TRAINING: dict[str, list[str]] = {
     "spectrogram": ["--epochs", "1000", "--max-minutes", "8"],
     "symbolic": [
         *("--tokens", "beats", "--mood-dropout", "0.1", "--limit-train-batches", "500"),
-        *("--epochs", "1000", "--max-minutes", "15"),
+        *("--epochs", "1000", "--max-minutes", "6"),
     ],
     "sequence": ["--vae", "{work}/spectrogram", "--epochs", "500", "--max-minutes", "4"],
     "waveform": ["--epochs", "1000", "--max-minutes", "8", "--limit-val-batches", "4"],

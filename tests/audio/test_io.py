@@ -56,3 +56,16 @@ def test_unreadable_empty_silent_truncated_are_reported_with_the_file(tmp_path):
     cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
     with pytest.raises(AudioReadError, match=r"cut\.mp3: truncated"):
         load_audio(cut)
+
+
+def test_fit_length_cuts_with_a_fade_and_pads_with_silence():
+    import numpy as np
+
+    from moodtune.audio.io import fit_length
+
+    tone = np.ones(100, np.float32)
+    cut = fit_length(tone, 60, fade=10)
+    assert cut.shape == (60,) and cut.dtype == np.float32
+    assert np.all(cut[:50] == 1.0) and cut[-1] == 0.0 and np.all(np.diff(cut[50:]) < 0)
+    padded = fit_length(tone, 120, fade=10)
+    assert np.all(padded[:100] == 1.0) and np.all(padded[100:] == 0.0)

@@ -212,3 +212,14 @@ def test_transformer_trains_and_generates_past_its_context(data_dir, tmp_path):
     curve = Request(trajectory=Trajectory.parse("sad:0,happy:6"), seconds=6, seed=3)
     steady = Request(mood=Mood.named("sad"), seconds=6, seed=3)
     assert engine.generate_tokens(curve) != engine.generate_tokens(steady)
+
+
+def test_audio_has_the_asked_length(run_dir):
+    """Asked for seconds, the rendering is that long, the last release faded out; asked for notes, it keeps its
+    tail."""
+    engine = load_engine(run_dir)
+    result = engine.generate(Request(mood=Mood.named("angry"), seconds=3, seed=4))
+    assert len(result.audio) == round(3 * result.sr)
+    assert abs(result.audio[-1]) < 1e-3
+    by_notes = engine.generate(Request(mood=Mood.named("angry"), seed=4, options=SymbolicOptions(notes=10)))
+    assert len(by_notes.audio) / by_notes.sr >= by_notes.midi.get_end_time()

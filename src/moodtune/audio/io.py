@@ -95,6 +95,16 @@ def audio_info(path: str | os.PathLike[str]) -> tuple[int, float]:
     return info.samplerate, info.frames / max(info.samplerate, 1)
 
 
+def fit_length(audio: np.ndarray, n: int, fade: int = 0) -> np.ndarray:
+    """``audio [T]`` as exactly ``n`` float32 samples: cut (the last ``fade`` samples faded out, so a sound cut
+    short does not click) or padded with silence."""
+    out = np.pad(audio[:n], (0, max(0, n - len(audio)))).astype(np.float32)
+    if len(audio) > n and fade > 0:
+        k = min(fade, n)
+        out[n - k :] *= np.linspace(1.0, 0.0, k, dtype=np.float32)
+    return out
+
+
 def peak_gain(audio: np.ndarray, ceiling: float = 0.99) -> float:
     """The gain that brings ``audio``'s peak down to ``ceiling`` (1.0 when it is already below)."""
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from moodtune.audio.io import fit_length
 from moodtune.engines.base import Engine, EngineOptions, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.errors import MidiReadError, MoodtuneError
@@ -70,6 +71,8 @@ class SymbolicOptions(EngineOptions):
 
 #: Sample rate of the rendered audio.
 RENDER_SR = 22050
+#: Seconds over which the rendering fades out where the asked length cuts a note's release.
+RELEASE_FADE_S = 0.1
 #: Mood guidance of a model trained with mood dropout, unless a request says otherwise.
 DEFAULT_GUIDANCE = 3.0
 
@@ -226,6 +229,8 @@ class SymbolicEngine(Engine):
         pm = notes_to_midi(notes, tempo=meter.bpm, beats_per_bar=bars)
         with FluidSynthRenderer(self.soundfont, self.sr) as renderer:
             audio = renderer.render(pm)
+        if opts.notes is None:  # the asked length, like the audio engines: the last notes' release fades out
+            audio = fit_length(audio, round(horizon * self.sr), fade=round(RELEASE_FADE_S * self.sr))
         meta: dict[str, Any] = {
             "engine": self.name,
             "tokens": len(tokens),

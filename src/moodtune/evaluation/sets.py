@@ -12,7 +12,7 @@ import pretty_midi
 import torch
 
 from moodtune.audio.features import LogMel, MelConfig
-from moodtune.audio.io import load_audio
+from moodtune.audio.io import fit_length, load_audio
 from moodtune.audio.vocoder import GriffinLimVocoder
 from moodtune.engines.base import Engine, EngineOptions, Request
 from moodtune.errors import MoodtuneError
@@ -36,10 +36,6 @@ class SampleSet:
 
     def __len__(self) -> int:
         return len(self.audio)
-
-
-def _fit(audio: np.ndarray, n: int) -> np.ndarray:
-    return np.pad(audio[:n], (0, max(0, n - len(audio)))).astype(np.float32)
 
 
 def generated_set(
@@ -69,7 +65,7 @@ def generated_set(
                 advance()
                 continue
             sr = result.sr
-            audio.append(_fit(result.audio, round(seconds * sr)))
+            audio.append(fit_length(result.audio, round(seconds * sr)))
             asked.append([mood.valence, mood.arousal])
             groups.append(mood_name)
             if result.midi is not None:
@@ -94,7 +90,7 @@ def real_set(rows: pd.DataFrame, seconds: float, sr: int, name: str = "real held
     for r in rows.to_dict("records"):
         end = min(r["end_s"], r["start_s"] + seconds)
         a, _ = load_audio(r["path"], sr=sr, start_s=r["start_s"], end_s=end, check_silence=False)
-        audio.append(_fit(a, round(seconds * sr)))
+        audio.append(fit_length(a, round(seconds * sr)))
         midi = r.get("midi_path")
         if isinstance(midi, str) and midi and os.path.isfile(midi):
             pieces.append(read_piece(midi, r["start_s"], end))
@@ -119,7 +115,7 @@ def shaped_noise_set(
     for _ in like.audio:
         level = np.cumsum(rng.normal(0, 0.01, frames))
         mel = mean_spectrum[:, None] + level[None, :] + rng.normal(0, 0.04, (len(mean_spectrum), frames))
-        audio.append(_fit(vocoder(torch.from_numpy(np.clip(mel, 0, 1)).float(), length=n).numpy(), n))
+        audio.append(fit_length(vocoder(torch.from_numpy(np.clip(mel, 0, 1)).float(), length=n).numpy(), n))
     return SampleSet(name, audio, reference.sr, like.asked, like.groups)
 
 
@@ -149,5 +145,5 @@ def random_notes_set(
         inst.notes.sort(key=lambda x: x.start)
         pm.instruments.append(inst)
         pieces.append(piece_from_midi(pm, 0.0, seconds))
-        audio.append(_fit(render(pm), round(seconds * sr)))
+        audio.append(fit_length(render(pm), round(seconds * sr)))
     return SampleSet(name, audio, sr, like.asked, like.groups, pieces)
