@@ -330,6 +330,15 @@ def _memory(r: dict[str, Any]) -> str:
     return text + (f", peak GPU {r['peak_gpu_mb']:.0f} MB" if "peak_gpu_mb" in r else "")
 
 
+def _row(
+    label: str, r: dict[str, Any], suffix: Callable[[dict[str, Any]], str], value: Callable[[dict[str, Any]], str]
+) -> tuple[str, str]:
+    """A row of docs/benchmarks.md: the failure under ``label``, or ``label + suffix(r)`` and ``value(r)``."""
+    if "error" in r:
+        return label, f"failed: {r['error']}"
+    return label + suffix(r), value(r)
+
+
 def bench_engines(runs: str | None, devices: list[str]) -> list[tuple[str, str]]:
     """Rows for docs/benchmarks.md."""
     rows: list[tuple[str, str]] = []
@@ -351,40 +360,40 @@ def bench_engines(runs: str | None, devices: list[str]) -> list[tuple[str, str]]
             engine = task.removeprefix("train_")
             label = f"[{device}] {engine} ({size}) training" + (f", {precision}" if len(precisions) > 1 else "")
             r = run_isolated(task, threads, device=device, size=size, precision=precision)
-            if "error" in r:
-                rows.append((label, f"failed: {r['error']}"))
-                continue
             rows.append(
-                (
-                    f"{label}, batch {BATCH[engine]}",
-                    f"{r['samples_per_s']:.0f} {r['unit']}/s, {r['gflops']:.1f} GFLOP/s "
-                    f"(**{100 * r['gflops'] / peak:.0f}%** of the matmul peak), {_memory(r)}",
+                _row(
+                    label,
+                    r,
+                    lambda r, engine=engine: f", batch {BATCH[engine]}",
+                    lambda r, peak=peak: (
+                        f"{r['samples_per_s']:.0f} {r['unit']}/s, {r['gflops']:.1f} GFLOP/s "
+                        f"(**{100 * r['gflops'] / peak:.0f}%** of the matmul peak), {_memory(r)}"
+                    ),
                 )
             )
         for arch, decoder in itertools.product(("lstm", "transformer"), ("window", "fast")):
             r = run_isolated("decode_symbolic", threads, device=device, arch=arch, decoder=decoder)
             fast = "key/value cache" if arch == "transformer" else "carried state"
             how = fast if decoder == "fast" else "window read afresh per token"
-            label = f"[{device}] symbolic {arch} (small, untrained) sampling, {how}"
-            if "error" in r:
-                rows.append((label, f"failed: {r['error']}"))
-                continue
             rows.append(
-                (
-                    f"{label}, {r['context']}-token context",
-                    f"{r['tokens'] / r['seconds']:.0f} tokens/s: {r['tokens']} tokens (30 s of beat-token music) "
-                    f"in **{r['seconds']:.2f} s**, {_memory(r)}",
+                _row(
+                    f"[{device}] symbolic {arch} (small, untrained) sampling, {how}",
+                    r,
+                    lambda r: f", {r['context']}-token context",
+                    lambda r: (
+                        f"{r['tokens'] / r['seconds']:.0f} tokens/s: {r['tokens']} tokens (30 s of beat-token "
+                        f"music) in **{r['seconds']:.2f} s**, {_memory(r)}"
+                    ),
                 )
             )
         for kind in ("spectrogram", "symbolic", "sequence", "waveform", "latent"):
             r = run_isolated("generate", threads, device=device, kind=kind, runs=runs, size="small")
-            if "error" in r:
-                rows.append((f"[{device}] {kind} engine generation", f"failed: {r['error']}"))
-                continue
             rows.append(
-                (
-                    f"[{device}] {kind} engine generation of {GENERATE_SECONDS:g} s ({r['origin']})",
-                    f"{r['seconds']:.2f} s, real-time factor **{r['rtf']:.0f}x**, {_memory(r)}",
+                _row(
+                    f"[{device}] {kind} engine generation",
+                    r,
+                    lambda r: f" of {GENERATE_SECONDS:g} s ({r['origin']})",
+                    lambda r: f"{r['seconds']:.2f} s, real-time factor **{r['rtf']:.0f}x**, {_memory(r)}",
                 )
             )
     return rows

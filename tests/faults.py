@@ -246,7 +246,7 @@ CASES: list[Case] = [
     Case("dataset", "DEAM annotations with a text value", deam_text_value, "'high' is not a number"),
     Case("output", "--out is an existing folder", out_is_a_folder, "is a folder"),
     Case("output", "prepare --out is a file", prepare_out_is_a_file, "a file, not a folder"),
-    Case("output", "--out below a file", out_below_a_file, "already exists and is not a folder"),
+    Case("output", "--out below a file", out_below_a_file, "not a folder"),
     Case("output", "a full disk", full_disk, "no space left"),
     Case("options", "--seed 99999999999999999999999", huge_seed, "seed must be a whole number"),
     Case("options", "train --resume with another --size", resume_other_size, "size was 'debug'"),

@@ -69,7 +69,9 @@ def test_a_write_killed_half_way_is_cleaned_by_the_next_run(tmp_path: Path) -> N
     from moodtune.cli import main
 
     assert main(["generate", "--mood", "calm", "--seconds", "1", "--out", str(tmp_path / "next.wav")]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["next.wav"]
+    after = sorted(p.name for p in tmp_path.iterdir())
+    assert left[0] not in after and "next.wav" in after, "the stale temporary file is gone"
+    assert all(name.startswith("next.") for name in after)
 
 
 def test_atomic_write_refuses_a_folder_as_its_target(tmp_path: Path) -> None:
@@ -117,18 +119,22 @@ def test_a_broken_mp3_is_one_line_in_a_real_process(tmp_path: Path) -> None:
     assert "not a recognised audio format" in lines[0]
 
 
-def test_a_full_disk_keeps_what_was_written_before(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("engine", ["waveform", "symbolic"])  # one file, and a set of five (MIDI, WAV, score ...)
+def test_a_full_disk_keeps_what_was_written_before(
+    engine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from moodtune.cli import main
     from tests.faults import small_disk
 
     made = tmp_path / "made.wav"
-    assert main(["generate", "--mood", "calm", "--seconds", "1", "--out", str(made)]) == 0
+    assert main(["generate", "--engine", "waveform", "--mood", "calm", "--seconds", "1", "--out", str(made)]) == 0
     before = made.read_bytes()
     made.unlink()
     with small_disk(tmp_path):
         earlier = tmp_path / "disk" / "earlier.wav"
         earlier.write_bytes(before)  # written before the disk filled up
-        assert main(["generate", "--mood", "calm", "--seconds", "20", "--out", str(tmp_path / "disk" / "x.wav")]) == 2
+        out = str(tmp_path / "disk" / "x.wav")
+        assert main(["generate", "--engine", engine, "--mood", "calm", "--seconds", "20", "--out", out]) == 2
         assert earlier.read_bytes() == before
         assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == ["earlier.wav"], "no partial file is left"
     assert "no space left" in capsys.readouterr().err

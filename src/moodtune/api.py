@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import Any
@@ -118,8 +119,10 @@ def generate_to_file(
     writes ``out`` as MIDI and, beside it, the rendered WAV, MusicXML, an engraved SVG score and a
     piano-roll PNG.
     """
-    result: Result = engine.generate(request)
     out = Path(out)
+    if out.is_dir():  # the symbolic engine names its files after out: a folder there is still not a file path
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(out))
+    result: Result = engine.generate(request)
     if result.midi is not None:
         return write_symbolic_outputs(result, out, engine.name)
     write_wav(out, result.audio, result.sr)
@@ -136,16 +139,23 @@ def generate_to_file(
 
 
 def write_symbolic_outputs(result: Result, out: Path, engine_name: str) -> dict[str, Any]:
-    """MIDI at ``out`` (suffix .mid), then .wav, .musicxml, .svg and .png beside it."""
+    """MIDI at ``out`` (suffix .mid), then .wav, .musicxml, .svg and .png beside it. If one of them cannot be
+    written (a full disk), those this call wrote are removed again: no partial set is left."""
     assert result.midi is not None
     midi = out if out.suffix.lower() in (".mid", ".midi") else out.with_suffix(".mid")
-    with atomic_path(midi) as tmp:
-        result.midi.write(str(tmp))
-    wav = write_wav(midi.with_suffix(".wav"), result.audio, result.sr)
-    xml = midi_to_musicxml(midi, midi.with_suffix(".musicxml"))
-    svg = musicxml_to_svg(xml, midi.with_suffix(".svg"))
     notes = [(n.start, n.end - n.start, n.pitch, n.velocity) for inst in result.midi.instruments for n in inst.notes]
-    png = plot_piano_roll(notes, midi.with_suffix(".png"), f"{engine_name}: {midi.name}")
+    made = [p for p in (midi, *(midi.with_suffix(s) for s in (".wav", ".musicxml", ".svg", ".png"))) if not p.exists()]
+    try:
+        with atomic_path(midi) as tmp:
+            result.midi.write(str(tmp))
+        wav = write_wav(midi.with_suffix(".wav"), result.audio, result.sr)
+        xml = midi_to_musicxml(midi, midi.with_suffix(".musicxml"))
+        svg = musicxml_to_svg(xml, midi.with_suffix(".svg"))
+        png = plot_piano_roll(notes, midi.with_suffix(".png"), f"{engine_name}: {midi.name}")
+    except BaseException:
+        for path in made:
+            path.unlink(missing_ok=True)
+        raise
     return {
         "midi": str(midi),
         "wav": str(wav),
