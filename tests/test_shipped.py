@@ -146,3 +146,21 @@ def test_mood_model_is_not_an_engine(tmp_path, capsys):
     assert "analyze" in capsys.readouterr().err
     with pytest.raises(MoodtuneError, match="mood model"):
         moodtune.load("mood")
+
+
+@pytest.mark.parametrize("name", ["spectrogram", "sequence", "waveform", "latent"])
+def test_a_request_without_a_style_is_written_in_a_style_the_model_knows(name):
+    """The unknown style is never trained: without a style, the seed draws one of the model's, and the result is
+    that of asking for it."""
+    import dataclasses
+
+    from moodtune.engines.base import Request
+    from moodtune.mood import Mood
+
+    engine = moodtune.load(name)
+    request = Request(mood=Mood.named("happy"), seconds=2, seed=5)
+    drawn = {engine.with_style(dataclasses.replace(request, seed=s)).style for s in range(20)}
+    assert drawn <= set(engine.styles[1:]) and len(drawn) > 1
+    asked = engine.with_style(request)
+    assert asked.style is not None and engine.with_style(asked) == asked
+    assert np.allclose(engine.generate(request).audio, engine.generate(asked).audio)

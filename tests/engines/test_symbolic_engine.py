@@ -57,14 +57,14 @@ def test_generate_notes_seconds_and_reproducibility(run_dir):
 def test_a_request_without_a_style_writes_in_one_the_model_knows(run_dir):
     """The unknown style is never trained: with no style asked, the seed draws one of the model's styles."""
     engine = load_engine(run_dir)
-    drawn = {engine.style_of(Request(mood=Mood.named("calm"), seed=s)) for s in range(20)}
+    drawn = {engine.with_style(Request(mood=Mood.named("calm"), seed=s)).style for s in range(20)}
     assert drawn <= set(engine.styles[1:]) and len(drawn) > 1
     request = Request(mood=Mood.named("calm"), seconds=4, seed=7)
-    style = engine.style_of(request)
+    style = engine.with_style(request).style
     assert engine.generate(request).metadata["style"] == style
     asked = dataclasses.replace(request, style=style)
     assert engine.generate_tokens(request) == engine.generate_tokens(asked)
-    assert engine.style_of(asked) == style
+    assert engine.with_style(asked) == asked
 
 
 def test_guidance_needs_a_model_trained_with_mood_dropout(run_dir):

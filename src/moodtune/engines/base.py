@@ -7,8 +7,9 @@ What an engine can do beyond generating is a capability, a runtime-checkable Pro
 from __future__ import annotations
 
 import os
+import random
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -98,6 +99,17 @@ class Engine(ABC):
     @abstractmethod
     def generate(self, request: Request) -> Result:
         """Generate audio for the request."""
+
+    def with_style(self, request: Request) -> Request:
+        """``request`` with a style: its own, else one of the model's styles drawn with its seed.
+
+        Every training clip has a style, so the unknown style (index 0) is never trained; a request without a
+        style gets a known one instead of that untrained condition.
+        """
+        styles: list[str] = getattr(self, "styles", [])
+        if request.style is not None or len(styles) < 2:
+            return request
+        return replace(request, style=styles[1 + random.Random(request.seed).randrange(len(styles) - 1)])
 
     def options(self, request: Request, kind: type[EngineOptions] | None = None) -> EngineOptions | None:
         """The request's family options: refused when they belong to another family; ``kind()`` when absent."""

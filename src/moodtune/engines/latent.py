@@ -112,6 +112,7 @@ class LatentEngine(Engine):
 
     def generate(self, request: Request) -> Result:
         self.options(request)
+        request = self.with_style(request)
         length = round(request.seconds * self.sr)
         _, centres = window_layout(length, self.clip_samples, self.overlap, self.sr)
         z, mood, style = window_latents(

@@ -129,6 +129,7 @@ class SequenceEngine(Engine):
 
         Each slice is vocoded on its own and crossfaded with the previous one over the overlap.
         """
+        request = self.with_style(request)
         total = round(request.seconds * self.sr)
         hop = self.hop_frames * self.vae.mel_config.hop_length
         length = (self.vae.slice_frames - 1) * self.vae.mel_config.hop_length  # a slice's frames, centred STFT
@@ -151,6 +152,7 @@ class SequenceEngine(Engine):
 
     def generate(self, request: Request) -> Result:
         self.options(request)
+        request = self.with_style(request)
         chunks, mels = zip(*self.stream(request), strict=True)
         audio = np.concatenate(chunks)
         mel = crossfade_slices(torch.stack(mels), self.vae.overlap).cpu().numpy()

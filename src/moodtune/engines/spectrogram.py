@@ -114,6 +114,7 @@ class SpectrogramEngine(Engine):
 
     def generate(self, request: Request) -> Result:
         self.options(request)
+        request = self.with_style(request)
         mel = self.generate_mel(request)
         n_samples = round(request.seconds * self.mel_config.sr)
         audio = self.vocoder(mel, length=n_samples).cpu().numpy().astype(np.float32)

@@ -11,7 +11,6 @@ as it unfolds.
 from __future__ import annotations
 
 import os
-import random
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -136,16 +135,6 @@ class SymbolicEngine(Engine):
         """Vocabulary index of ``style`` (None -> unknown)."""
         return style_index(self.styles, style)
 
-    def style_of(self, request: Request) -> str | None:
-        """The style to write in: the request's, else one of the model's styles drawn with the request's seed.
-
-        The network is trained on pieces that each have a style; the unknown style is never trained, so a
-        request without one gets one of the known styles rather than an untrained condition.
-        """
-        if request.style is not None or len(self.styles) < 2:
-            return request.style
-        return self.styles[1 + random.Random(request.seed).randrange(len(self.styles) - 1)]
-
     def primer_tokens(self, path: str) -> list[str]:
         """Tokens of a primer MIDI; MidiReadError when it is malformed, empty or out of the vocabulary."""
         pm = load_midi(path)
@@ -165,6 +154,7 @@ class SymbolicEngine(Engine):
 
         The result starts with the primer's tokens (``primer``, else read from the options' ``primer``).
         """
+        request = self.with_style(request)
         opts = self.sampling_options(request)
         tok = self.tokenizer
         if primer is None:
@@ -175,7 +165,7 @@ class SymbolicEngine(Engine):
         elapsed = [0.0, *(clock(t) for t in primer)]
         moods = [[float(v), float(a), 1.0] for v, a in request.mood_at(np.asarray(elapsed))]
         decoder = decoder_for(self.model, self.guidance(opts))
-        style = torch.tensor([self.style_index(self.style_of(request))], device=self.device)
+        style = torch.tensor([self.style_index(request.style)], device=self.device)
         banned = {tok.index[t] for t in (PAD, BOS) if t in tok.index}
         for t in primer:
             banned |= {tok.index[c] for c in tok.closed_by(t)}
@@ -215,6 +205,7 @@ class SymbolicEngine(Engine):
         return opts
 
     def generate(self, request: Request) -> Result:
+        request = self.with_style(request)
         opts = self.sampling_options(request)
         primer = self.primer_tokens(opts.primer) if opts.primer else []
         tokens = self.generate_tokens(request, primer)
@@ -236,7 +227,7 @@ class SymbolicEngine(Engine):
             "tokens": len(tokens),
             "notes": len(notes),
             "seed": request.seed,
-            "style": self.style_of(request),
+            "style": request.style,
             "guidance": self.guidance(opts),
         }
         return Result(audio, self.sr, None, meta, midi=pm)

@@ -109,6 +109,7 @@ class WaveformEngine(Engine):
 
     def generate(self, request: Request) -> Result:
         self.options(request)
+        request = self.with_style(request)
         length = round(request.seconds * self.sr)
         _, centres = window_layout(length, self.window, self.overlap, self.sr)
         z, mood, style = window_latents(
