@@ -81,8 +81,7 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
     p.add_argument("--out", required=True, help="output WAV; for a symbolic checkpoint the .mid (WAV/score beside it)")
     p.add_argument(
         "--style",
-        help="style / genre known to the model (default: the symbolic engine draws one of its styles with the "
-        "seed; the other engines use the unknown style)",
+        help="style / genre known to the model (default: one of the model's styles, drawn with the seed)",
     )
     p.add_argument("--seconds", type=float, default=30.0, help="length (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
