@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -44,6 +43,7 @@ from moodtune.fsutil import write_json_atomic
 from moodtune.mood import Mood
 from moodtune.registry import FAMILIES
 from moodtune.shipped import INDEX_FILE, MOOD_MODEL, SHIPPED_DIR
+from moodtune.training.distributed import cpu_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,7 +120,7 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cpu_cores()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {"cpu": cpu, "cores": cores, "gpu": gpu, "torch": torch.__version__, "python": platform.python_version()}
 

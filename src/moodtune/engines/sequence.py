@@ -152,7 +152,6 @@ class SequenceEngine(Engine):
 
     def generate(self, request: Request) -> Result:
         self.options(request)
-        request = self.with_style(request)
         chunks, mels = zip(*self.stream(request), strict=True)
         audio = np.concatenate(chunks)
         mel = crossfade_slices(torch.stack(mels), self.vae.overlap).cpu().numpy()

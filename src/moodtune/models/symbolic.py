@@ -13,29 +13,31 @@ from torch import nn
 from moodtune.models.symbolic_lstm import LSTMState, SymbolicLSTM, SymbolicLSTMConfig
 from moodtune.models.symbolic_transformer import KVCache, SymbolicTransformer, SymbolicTransformerConfig
 
-ARCHS = ("lstm", "transformer")
+#: Each network by name, with its config class.
+NETWORKS: dict[str, tuple[type[nn.Module], Any]] = {
+    "lstm": (SymbolicLSTM, SymbolicLSTMConfig),
+    "transformer": (SymbolicTransformer, SymbolicTransformerConfig),
+}
+ARCHS = tuple(NETWORKS)
 #: Tokens of context each network is trained with unless told otherwise.
 DEFAULT_CONTEXT = {"lstm": 40, "transformer": 512}
 
 
+def _network(arch: str) -> tuple[type[nn.Module], Any]:
+    if arch not in NETWORKS:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    return NETWORKS[arch]
+
+
 def symbolic_config(arch: str, size: str, **overrides: Any) -> dict[str, Any]:
     """The model config (with its ``arch``) of a network and size."""
-    if arch == "lstm":
-        return {"arch": arch, **SymbolicLSTMConfig.preset(size, **overrides).to_dict()}
-    if arch == "transformer":
-        return {"arch": arch, **SymbolicTransformerConfig.preset(size, **overrides).to_dict()}
-    raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    return {"arch": arch, **_network(arch)[1].preset(size, **overrides).to_dict()}
 
 
 def symbolic_model(config: dict[str, Any]) -> nn.Module:
-    """The network a model config describes."""
-    fields = {k: v for k, v in config.items() if k != "arch"}
-    arch = config.get("arch", "lstm")
-    if arch == "lstm":
-        return SymbolicLSTM(SymbolicLSTMConfig(**fields))
-    if arch == "transformer":
-        return SymbolicTransformer(SymbolicTransformerConfig(**fields))
-    raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    """The network a model config describes (no ``arch``: the LSTM)."""
+    network, config_class = _network(config.get("arch", "lstm"))
+    return network(config_class(**{k: v for k, v in config.items() if k != "arch"}))
 
 
 class Decoder(Protocol):
