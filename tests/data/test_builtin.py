@@ -150,3 +150,20 @@ def test_midi_only_is_refused_by_training_an_audio_engine(midi_only_run, capsys)
     assert main(["train", "spectrogram", "--data", str(out), "--out", str(out / "run"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "--midi-only" in err and "spectrogram engine" in err
+
+
+def test_midi_only_scores_give_pieces_that_change_mood(midi_only_run):
+    from moodtune.data.token_datasets import TokenWindowDataset, load_pieces
+    from moodtune.errors import MoodtuneError
+
+    out, _ = midi_only_run
+    tok, pieces, _ = load_pieces(out, "beats", transpose=True, mood_changes=2, seed=1)
+    joined = [p for p in pieces if p.moods is not None]
+    train_scores = {p.track_id for p in pieces if p.split == "train" and p.moods is None}
+    assert len(pieces) - len(joined) == 12 and 0 < len(joined) <= 2 * len(train_scores)
+    assert all(p.split == "train" and p.track_id in train_scores for p in joined)
+    assert all(len({tuple(m) for m in p.moods}) >= 2 for p in joined)  # the mood changes within each
+    windows = TokenWindowDataset(joined, tok, seq_len=400)
+    assert any(len(np.unique(windows[i]["mood"][:, 0])) > 1 for i in range(len(windows)))  # and within windows
+    with pytest.raises(MoodtuneError, match="--tokens beats"):
+        load_pieces(out, "timed", mood_changes=1)

@@ -2,6 +2,8 @@ import pytest
 
 from moodtune.errors import MidiReadError
 from moodtune.midi.tokens import (
+    BeatTokenizer,
+    Meter,
     NoteEvent,
     NotesTokenizer,
     TimedTokenizer,
@@ -93,26 +95,97 @@ def _on_grid(bpm: float = 104.0) -> list[NoteEvent]:
     return [NoteEvent(s * unit, d * unit, p, 96) for s, d, p in spec]
 
 
-def test_beats_round_trip_keeps_pitch_onset_and_duration_on_the_grid():
-    from moodtune.midi.tokens import BeatTokenizer, Meter
+def _same_notes(a: list[NoteEvent], b: list[NoteEvent]) -> bool:
+    def key(notes):
+        ordered = sorted(notes, key=lambda n: (n.start, n.pitch))
+        return [(n.pitch, round(n.start, 9), round(n.duration, 9)) for n in ordered]
 
-    tok = BeatTokenizer()
+    return key(a) == key(b)
+
+
+@pytest.mark.parametrize("bar_tempo", [True, False])
+def test_beats_round_trip_keeps_pitch_onset_and_duration_on_the_grid(bar_tempo):
+    tok = BeatTokenizer(bar_tempo=bar_tempo)
     notes = _on_grid()
     tokens = tok.encode(notes, Meter(104.0, 3))
-    back = tok.decode(tokens)
-    assert [(n.pitch, round(n.start, 9), round(n.duration, 9)) for n in back] == [
-        (n.pitch, round(n.start, 9), round(n.duration, 9)) for n in sorted(notes, key=lambda n: (n.start, n.pitch))
-    ]
-    assert tokens[:2] == ["TEMPO_104", "METER_3"]
+    assert _same_notes(tok.decode(tokens), notes)
+    if bar_tempo:  # every bar opens with its tempo
+        assert tokens[:3] == ["METER_3", "BAR", "TEMPO_104"]
+        assert all(tokens[i + 1] == "TEMPO_104" for i, t in enumerate(tokens) if t == "BAR")
+    else:  # the tempo is the piece's header
+        assert tokens[:2] == ["TEMPO_104", "METER_3"]
+        assert sum(t.startswith("TEMPO_") for t in tokens) == 1
     assert tokens.count("BAR") == 3  # a bar of 3 beats is 12 sixteenths: onsets 0..33 span bars 0, 1 and 2
     assert "POS_5" in tokens and "POS_0" in tokens  # syncopation and downbeats are explicit positions
     assert tok.meter_of(tokens) == Meter(104.0, 3)
-    assert tokenizer_from_dict(tok.to_dict()).vocabulary == tok.vocabulary
+    again = tokenizer_from_dict(tok.to_dict())
+    assert again.vocabulary == tok.vocabulary and again.bar_tempo == bar_tempo
+
+
+def test_beats_from_before_bar_tempi_load_with_the_header_tempo():
+    old = {"kind": "beats", "vocabulary": BeatTokenizer().vocabulary}  # what checkpoints stored before
+    tok = tokenizer_from_dict(old)
+    assert not tok.bar_tempo
+    tokens = ["TEMPO_104", "METER_3", "BAR", "POS_0", "PITCH_60", "DUR_4", "BAR", "TEMPO_208", "POS_0", "PITCH_62"]
+    tokens.append("DUR_4")
+    assert [round(n.start, 6) for n in tok.decode(tokens)] == [0.0, round(12 * 60 / 104 / 4, 6)]  # TEMPO_208 ignored
+    assert tok.meter_of(tokens) == Meter(104.0, 3)
+    assert "TEMPO_104" in tok.closed_by("BAR") and tok.banned_after("BAR") == []
+
+
+def _two_tempi() -> tuple[list[NoteEvent], Meter]:
+    """Quarter notes over four 4/4 bars: two bars at 72 BPM, then two at 144 BPM."""
+    meter = Meter(72.0, 4, ((8 * 60 / 72, 144.0),))
+    return [
+        NoteEvent(meter.seconds_at(b), meter.seconds_at(b + 1) - meter.seconds_at(b), 60 + b, 80) for b in range(16)
+    ], meter
+
+
+def test_beats_tempo_changes_at_bar_lines_round_trip():
+    tok = BeatTokenizer()
+    notes, meter = _two_tempi()
+    tokens = tok.encode(notes, meter)
+    tempi = [tokens[i + 1] for i, t in enumerate(tokens) if t == "BAR"]
+    assert tempi == ["TEMPO_72", "TEMPO_72", "TEMPO_144", "TEMPO_144"]
+    assert _same_notes(tok.decode(tokens), notes)  # quarter notes in seconds, the faster bars' shorter
+    assert tok.meter_of(tokens) == meter
+    clock = tok.clock()
+    times = [clock(t) for t in tokens]
+    assert times[len(tokens) - 1 - tokens[::-1].index("PITCH_75")] == pytest.approx(notes[-1].start)
+
+
+def test_bar_tempo_grammar_puts_a_tempo_after_each_bar_line_and_nowhere_else():
+    tok = BeatTokenizer()
+    after_bar = set(tok.banned_after("BAR"))
+    assert not any(t.startswith("TEMPO_") for t in after_bar) and "POS_0" in after_bar and "BAR" in after_bar
+    for token in ("POS_3", "PITCH_60", "TEMPO_72"):
+        assert {t for t in tok.vocabulary if t.startswith("TEMPO_")} == set(tok.banned_after(token))
+    # a piece opens with its meter or a bar line, and the meter with a bar line: no note before the first bar
+    assert set(tok.vocabulary) - set(tok.banned_after("<bos>")) == {"BAR", *(f"METER_{n}" for n in range(1, 8))}
+    assert set(tok.vocabulary) - set(tok.banned_after("METER_4")) == {"BAR"}
+    assert tok.closed_by("BAR") == [f"METER_{n}" for n in range(1, 8)]
+
+
+def test_tempo_changes_reach_the_midi_and_back(tmp_path):
+    import pretty_midi
+
+    from moodtune.midi.tokens import BeatTokenizer, midi_meter, midi_notes, notes_to_midi
+
+    notes, meter = _two_tempi()
+    pm = notes_to_midi(notes, tempo=meter.bpm, beats_per_bar=4, tempo_changes=meter.changes)
+    pm.write(str(tmp_path / "a.mid"))
+    read = pretty_midi.PrettyMIDI(str(tmp_path / "a.mid"))
+    back = midi_meter(read)
+    assert back.bpm == pytest.approx(72.0, abs=0.01) and len(back.changes) == 1
+    assert back.changes[0][0] == pytest.approx(meter.changes[0][0], abs=1e-3)
+    assert back.changes[0][1] == pytest.approx(144.0, abs=0.01)  # MIDI stores whole microseconds per beat
+    ticks = [read.time_to_tick(n.start) for n in read.instruments[0].notes]
+    assert ticks == [b * read.resolution for b in range(16)]  # every note on its beat: the score shows quarters
+    tok = BeatTokenizer()
+    assert tok.encode(midi_notes(read), back) == tok.encode(notes, meter)
 
 
 def test_beats_clock_follows_bars_and_positions():
-    from moodtune.midi.tokens import BeatTokenizer, Meter
-
     tok = BeatTokenizer()
     tokens = tok.encode(_on_grid(), Meter(104.0, 3))
     clock = tok.clock()

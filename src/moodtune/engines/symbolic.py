@@ -1,11 +1,11 @@
 """Symbolic engine: sample note tokens from the mood-conditioned network (LSTM or Transformer), then MIDI,
 audio and score.
 
-Sampling reads a window of the last ``seq_len`` tokens to predict the next one: the LSTM reads it afresh
-at every step, the Transformer keeps the window's keys and values (:func:`decoder_for`).
-Temperature, top-k and nucleus (top-p) filtering shape the choice. The mood condition at every
-step is the request's mood at the time the music has reached, so a trajectory steers the piece
-as it unfolds.
+Sampling reads a window of the last ``seq_len`` tokens to predict the next one: the LSTM carries its state,
+the Transformer keeps the window's keys and values (:func:`decoder_for`). Temperature, top-k and nucleus
+(top-p) filtering shape the choice, and the token format's grammar masks what may not come next. The mood
+condition at every step is the request's mood at the time the music has reached, so a trajectory steers the
+piece as it unfolds: with ``beats`` tokens each bar also chooses its own tempo.
 """
 
 from __future__ import annotations
@@ -174,9 +174,13 @@ class SymbolicEngine(Engine):
         target_notes = opts.notes
         budget = 40 * (target_notes or int(request.seconds * 20)) + len(tokens)
         n_primer_notes = len(tok.decode(primer))
+        after: dict[str, list[int]] = {}  # per token, the ids that may not come right after it
         while len(tokens) < budget:
             logits = decoder.next_logits(ids, moods, style)
             logits[sorted(banned)] = -float("inf")
+            if tokens[-1] not in after:
+                after[tokens[-1]] = tok.ids(tok.banned_after(tokens[-1]))
+            logits[after[tokens[-1]]] = -float("inf")
             if eos is not None:
                 logits[eos] = -float("inf")  # length is the request's, not the model's
             if request.temperature <= 0:
@@ -217,7 +221,7 @@ class SymbolicEngine(Engine):
             raise MoodtuneError("the model produced no notes; try a higher temperature or another seed")
         meter = self.tokenizer.meter_of(tokens)
         bars = meter.beats_per_bar if self.tokenizer.kind == "beats" else None
-        pm = notes_to_midi(notes, tempo=meter.bpm, beats_per_bar=bars)
+        pm = notes_to_midi(notes, tempo=meter.bpm, beats_per_bar=bars, tempo_changes=meter.changes)
         with FluidSynthRenderer(self.soundfont, self.sr) as renderer:
             audio = renderer.render(pm)
         if opts.notes is None:  # the asked length, like the audio engines: the last notes' release fades out

@@ -27,6 +27,9 @@ from dataclasses import dataclass
 import pretty_midi
 
 from moodtune.errors import MidiReadError
+from moodtune.midi.meter import Meter, midi_meter, set_tempo_map
+
+__all__ = ["Meter", "midi_meter"]  # the meter is part of what tokens are encoded with
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 SPECIALS = (PAD, BOS, EOS)
@@ -34,26 +37,6 @@ SPECIALS = (PAD, BOS, EOS)
 _PITCH_NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
 _NAME_TO_PC = {"C": 0, "C#": 1, "D-": 1, "D": 2, "D#": 3, "E-": 3, "E": 4, "F": 5, "F#": 6, "G-": 6, "G": 7}
 _NAME_TO_PC.update({"G#": 8, "A-": 8, "A": 9, "A#": 10, "B-": 10, "B": 11})
-
-
-@dataclass(frozen=True)
-class Meter:
-    """A piece's tempo (quarter notes per minute) and beats (quarter notes) per bar."""
-
-    bpm: float = 120.0
-    beats_per_bar: int = 4
-
-
-def midi_meter(pm: pretty_midi.PrettyMIDI) -> Meter:
-    """The first tempo and time signature of ``pm`` (120 BPM and 4/4 when it has none); a bar counts quarter
-    notes (6/8 is 3 beats)."""
-    _, tempi = pm.get_tempo_changes()
-    bpm = float(tempi[0]) if len(tempi) and tempi[0] > 0 else 120.0
-    beats = 4
-    if pm.time_signature_changes:
-        ts = pm.time_signature_changes[0]
-        beats = max(1, round(ts.numerator * 4 / ts.denominator))
-    return Meter(bpm, beats)
 
 
 @dataclass(frozen=True)
@@ -79,11 +62,18 @@ def midi_notes(pm: pretty_midi.PrettyMIDI) -> list[NoteEvent]:
 
 
 def notes_to_midi(
-    notes: Sequence[NoteEvent], program: int = 0, tempo: float = 120.0, beats_per_bar: int | None = None
+    notes: Sequence[NoteEvent],
+    program: int = 0,
+    tempo: float = 120.0,
+    beats_per_bar: int | None = None,
+    tempo_changes: Sequence[tuple[float, float]] = (),
 ) -> pretty_midi.PrettyMIDI:
-    """One-instrument MIDI of ``notes``, with a ``beats_per_bar``/4 time signature when given (scores then
-    show the bars the notes were generated in)."""
+    """One-instrument MIDI of ``notes``, with a ``beats_per_bar``/4 time signature when given and the tempo
+    map ``tempo`` then ``tempo_changes`` (``(seconds, bpm)``), so scores show the bars and beats the notes
+    were generated in."""
     pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
+    if tempo_changes:
+        set_tempo_map(pm, tempo, tempo_changes)
     if beats_per_bar is not None:
         pm.time_signature_changes.append(pretty_midi.TimeSignature(beats_per_bar, 4, 0.0))
     inst = pretty_midi.Instrument(program=program)
@@ -138,20 +128,9 @@ class Tokenizer(ABC):
         """Tokens -> notes (tokens that make no note are skipped)."""
 
     @abstractmethod
-    def seconds_of(self, token: str) -> float:
-        """How far a token moves time forward, where that depends on the token alone."""
-
     def clock(self) -> Callable[[str], float]:
         """A function fed the tokens in order, answering the time (s) reached after each (used to follow a mood
         trajectory while generating)."""
-        now = 0.0
-
-        def advance(token: str) -> float:
-            nonlocal now
-            now += self.seconds_of(token)
-            return now
-
-        return advance
 
     def duration(self, tokens: Sequence[str]) -> float:
         """The time (s) reached after ``tokens``."""
@@ -168,6 +147,10 @@ class Tokenizer(ABC):
         """Tokens that may no longer follow once ``token`` has been written (generation masks them)."""
         return []
 
+    def banned_after(self, token: str) -> list[str]:
+        """Tokens that may not come right after ``token`` (generation masks them for one step)."""
+        return []
+
     def ids(self, tokens: Sequence[str]) -> list[int]:
         """Token ids; MidiReadError lists tokens this vocabulary does not have."""
         unknown = sorted({t for t in tokens if t not in self.index})
@@ -181,6 +164,18 @@ class Tokenizer(ABC):
     def to_dict(self) -> dict[str, object]:
         """What a checkpoint stores to rebuild this tokenizer."""
         return {"kind": self.kind, "vocabulary": self.vocabulary}
+
+
+def _summing_clock(seconds_of: Callable[[str], float]) -> Callable[[str], float]:
+    """A clock for formats where each token moves time on by ``seconds_of(token)``."""
+    now = 0.0
+
+    def advance(token: str) -> float:
+        nonlocal now
+        now += seconds_of(token)
+        return now
+
+    return advance
 
 
 VELOCITY_BINS = 16
@@ -253,8 +248,8 @@ class TimedTokenizer(Tokenizer):
                 pitch = None
         return notes
 
-    def seconds_of(self, token: str) -> float:
-        return int(token[6:]) * self.step if token.startswith("SHIFT_") else 0.0
+    def clock(self) -> Callable[[str], float]:
+        return _summing_clock(lambda t: int(t[6:]) * self.step if t.startswith("SHIFT_") else 0.0)
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "step": self.step}
@@ -293,8 +288,8 @@ class NotesTokenizer(Tokenizer):
                 notes.append(NoteEvent(start, self.TOKEN_SECONDS, parse_pitch_name(tok), self.VELOCITY))
         return notes
 
-    def seconds_of(self, token: str) -> float:
-        return 0.0 if token in SPECIALS else self.TOKEN_SECONDS
+    def clock(self) -> Callable[[str], float]:
+        return _summing_clock(lambda t: 0.0 if t in SPECIALS else self.TOKEN_SECONDS)
 
     def fit(self, token_lists: Sequence[Sequence[str]]) -> NotesTokenizer:
         """Vocabulary = specials + every token seen (sorted)."""
@@ -303,7 +298,12 @@ class NotesTokenizer(Tokenizer):
 
 
 class BeatTokenizer(Tokenizer):
-    """Bars, positions on a sixteenth-note grid, pitch, duration and velocity, after the piece's tempo and meter."""
+    """Bars, positions on a sixteenth-note grid, pitch, duration and velocity, in the piece's meter.
+
+    With ``bar_tempo`` (what new models train on) every bar opens with its tempo (``BAR TEMPO_t``), so a piece
+    can speed up or slow down at any bar line, as its mood asks; without it (models trained before) the tempo is
+    the piece's header, written once before the first bar.
+    """
 
     kind = "beats"
     PER_BEAT = 4  # grid positions per quarter note
@@ -312,7 +312,7 @@ class BeatTokenizer(Tokenizer):
     VELOCITY_BINS = VELOCITY_BINS
     TEMPI = (40, 48, 56, 64, 72, 80, 92, 104, 116, 128, 144, 160, 184, 208)
 
-    def __init__(self, vocabulary: Sequence[str] | None = None) -> None:
+    def __init__(self, vocabulary: Sequence[str] | None = None, bar_tempo: bool = True) -> None:
         vocab = [
             *SPECIALS,
             *(f"TEMPO_{t}" for t in self.TEMPI),
@@ -324,22 +324,37 @@ class BeatTokenizer(Tokenizer):
             *(f"DUR_{i}" for i in range(1, self.MAX_DUR + 1)),
         ]
         super().__init__(vocabulary or vocab)
+        self.bar_tempo = bar_tempo
+        self._tempi = [t for t in self.vocabulary if t.startswith("TEMPO_")]
+        self._header = [t for t in self.vocabulary if t.startswith(("TEMPO_", "METER_"))]
+        self._not_tempo = [t for t in self.vocabulary if not t.startswith("TEMPO_")]
+        self._not_bar = [t for t in self.vocabulary if t != "BAR"]
+        self._not_opening = [t for t in self._not_bar if not t.startswith("METER_")]
+
+    def tempo_token(self, bpm: float) -> str:
+        """The ``TEMPO_t`` token nearest to ``bpm`` (on a log scale)."""
+        return f"TEMPO_{min(self.TEMPI, key=lambda t: abs(math.log(t / bpm)))}"
 
     def encode(self, notes: Sequence[NoteEvent], meter: Meter | None = None) -> list[str]:
+        """Notes -> tokens. Onsets and durations are read on the beat grid of ``meter``'s tempo map (with
+        ``bar_tempo``), or of its first tempo alone."""
         meter = meter or Meter()
-        tempo = min(self.TEMPI, key=lambda t: abs(math.log(t / meter.bpm)))
+        if not self.bar_tempo:
+            meter = Meter(meter.bpm, meter.beats_per_bar)
         beats = min(self.MAX_BEATS, max(1, meter.beats_per_bar))
-        unit = 60.0 / meter.bpm / self.PER_BEAT  # seconds per grid step, at the piece's own tempo
         per_bar = beats * self.PER_BEAT
-        tokens = [f"TEMPO_{tempo}", f"METER_{beats}"]
+        tokens = [f"METER_{beats}"] if self.bar_tempo else [self.tempo_token(meter.bpm), f"METER_{beats}"]
         bar, pos, vel = -1, None, None
         for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
             if not self.MIN_PITCH <= n.pitch <= self.MAX_PITCH:
                 continue
-            onset = max(0, round(n.start / unit))
+            start = meter.beats_at(n.start)
+            onset = max(0, round(start * self.PER_BEAT))
             while bar < onset // per_bar:
-                tokens.append("BAR")
                 bar, pos = bar + 1, None
+                tokens.append("BAR")
+                if self.bar_tempo:
+                    tokens.append(self.tempo_token(meter.bpm_at_beat(bar * beats)))
             if onset % per_bar != pos:
                 pos = onset % per_bar
                 tokens.append(f"POS_{pos}")
@@ -347,72 +362,122 @@ class BeatTokenizer(Tokenizer):
             if b != vel:
                 tokens.append(f"VEL_{b}")
                 vel = b
-            dur = min(self.MAX_DUR, max(1, round(n.duration / unit)))
+            length = (meter.beats_at(n.start + n.duration) - start) * self.PER_BEAT
+            dur = min(self.MAX_DUR, max(1, round(length)))
             tokens += [f"PITCH_{n.pitch}", f"DUR_{dur}"]
         return tokens
 
+    def _position(self) -> _BarPosition:
+        return _BarPosition(self.PER_BEAT, follow_tempo=self.bar_tempo)
+
     def _walk(self, tokens: Sequence[str]) -> Iterator[tuple[str, float, float]]:
-        """``(token, onset time of the current position, seconds per grid step)`` for each token, at the piece's
-        tempo and meter (its header's last, as :meth:`meter_of` reads them) from the start."""
-        where = _BarPosition(self.PER_BEAT, self.meter_of(tokens))
+        """``(token, onset time of the current position, its beat)`` for each token. Without ``bar_tempo`` the
+        piece's header (its last tempo and meter, as :meth:`meter_of` reads them) holds from the start."""
+        if self.bar_tempo:
+            where = self._position()
+        else:
+            header = self.meter_of(tokens)
+            where = _BarPosition(self.PER_BEAT, Meter(header.bpm, header.beats_per_bar))
         for tok in tokens:
-            yield tok, *where.step(tok)
+            yield tok, where.step(tok), where.beat()
 
     def decode(self, tokens: Sequence[str]) -> list[NoteEvent]:
+        """Tokens -> notes; a note's end is read on the tempo map, so a note held over a tempo change ends on
+        its beat."""
+        meter = self.meter_of(tokens)
         notes, vel, pitch = [], bin_velocity(VELOCITY_BINS // 2), None
-        for tok, now, unit in self._walk(tokens):
+        for tok, now, beat in self._walk(tokens):
             kind, _, value = tok.partition("_")
             if kind == "VEL":
                 vel = bin_velocity(int(value))
             elif kind == "PITCH":
                 pitch = int(value)
             elif kind == "DUR" and pitch is not None:
-                notes.append(NoteEvent(now, int(value) * unit, pitch, vel))
+                end = meter.seconds_at(beat + int(value) / self.PER_BEAT)
+                notes.append(NoteEvent(now, end - now, pitch, vel))
                 pitch = None
             elif kind in ("BAR", "POS"):
                 pitch = None
         return notes
 
-    def seconds_of(self, token: str) -> float:
-        return 0.0  # time here is a position in a bar: see clock()
-
     def clock(self) -> Callable[[str], float]:
-        where = _BarPosition(self.PER_BEAT)
-        return lambda token: where.step(token)[0]
+        return self._position().step
 
     def meter_of(self, tokens: Sequence[str]) -> Meter:
-        where = _BarPosition(self.PER_BEAT)
+        """The first tempo, the meter and (with ``bar_tempo``) the tempo changes of ``tokens``."""
+        where = self._position()
         for t in tokens:
             where.step(t)
-        return Meter(where.bpm, where.beats)
+        return where.meter()
 
     def closed_by(self, token: str) -> list[str]:
-        """The tempo and meter open a piece: after its first bar they are not written again."""
-        return [t for t in self.vocabulary if t.startswith(("TEMPO_", "METER_"))] if token == "BAR" else []
+        """The meter (and, without ``bar_tempo``, the tempo) open a piece: after its first bar they are not
+        written again."""
+        if token != "BAR":
+            return []
+        return [t for t in self._header if t.startswith("METER_")] if self.bar_tempo else self._header
+
+    def banned_after(self, token: str) -> list[str]:
+        """With ``bar_tempo``: a piece opens with its meter (or at once with a bar line) and the first bar line
+        follows, so every note lies in a bar with a tempo; a tempo comes right after each bar line and nowhere
+        else."""
+        if not self.bar_tempo:
+            return []
+        if token == BOS:
+            return self._not_opening
+        if token.startswith("METER_"):
+            return self._not_bar
+        return self._not_tempo if token == "BAR" else self._tempi
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "bar_tempo": self.bar_tempo}
 
 
 class _BarPosition:
-    """Where a ``beats`` token sequence has got to: tempo, meter, bar and position. Tempo and meter are the
-    piece's header: tokens of theirs after the first bar are ignored."""
+    """Where a ``beats`` token sequence has got to: tempo, meter, bar, position and the time reached. The meter is
+    the piece's header (tokens of it after the first bar are ignored); the tempo is too, unless ``follow_tempo``
+    lets a tempo token change it from the position where it stands (positions then stay inside their bar). A
+    given ``meter`` fixes both."""
 
-    def __init__(self, per_beat: int, meter: Meter | None = None) -> None:
-        self.per_beat, self.bar, self.pos, self.fixed = per_beat, -1, 0, meter is not None
+    def __init__(self, per_beat: int, meter: Meter | None = None, follow_tempo: bool = False) -> None:
+        self.per_beat, self.bar, self.pos = per_beat, -1, 0
+        self.fixed, self.follow = meter is not None, follow_tempo and meter is None
         self.bpm, self.beats = (meter.bpm, meter.beats_per_bar) if meter is not None else (120.0, 4)
+        self.anchor_time, self.anchor_grid = 0.0, 0  # time and grid position of the last tempo change
+        self.changes: list[tuple[float, float]] = []  # (seconds, bpm) of each tempo change read
 
-    def step(self, token: str) -> tuple[float, float]:
-        """Read ``token``; returns the onset time (s) of the current position and the seconds per grid step."""
+    def _grid(self) -> int:
+        return max(self.bar, 0) * self.beats * self.per_beat + self.pos
+
+    def beat(self) -> float:
+        """Quarter notes from the start of the first bar to the current position."""
+        return self._grid() / self.per_beat
+
+    def _time(self) -> float:
+        return self.anchor_time + (self._grid() - self.anchor_grid) * 60.0 / self.bpm / self.per_beat
+
+    def step(self, token: str) -> float:
+        """Read ``token``; returns the onset time (s) of the current position."""
         kind, _, value = token.partition("_")
         header = self.bar < 0 and not self.fixed
-        if kind == "TEMPO" and header:
+        if kind == "TEMPO" and (header or self.follow):
+            self.anchor_time, self.anchor_grid = self._time(), self._grid()
             self.bpm = float(value)
+            if not self.changes or self.changes[-1][1] != self.bpm:
+                self.changes.append((self.anchor_time, self.bpm))
         elif kind == "METER" and header:
             self.beats = int(value)
         elif token == "BAR":
             self.bar, self.pos = self.bar + 1, 0
         elif kind == "POS":
-            self.pos = int(value)
-        unit = 60.0 / self.bpm / self.per_beat
-        return (max(self.bar, 0) * self.beats * self.per_beat + self.pos) * unit, unit
+            self.pos = min(int(value), self.beats * self.per_beat - 1) if self.follow else int(value)
+        return self._time()
+
+    def meter(self) -> Meter:
+        """The first tempo, the meter and the tempo changes read so far."""
+        at_start = [bpm for when, bpm in self.changes if when == 0]
+        first = at_start[-1] if at_start else (self.bpm if self.fixed else 120.0)
+        return Meter(first, self.beats, tuple(c for c in self.changes if c[0] > 0))
 
 
 def make_tokenizer(kind: str) -> Tokenizer:
@@ -432,6 +497,6 @@ def tokenizer_from_dict(d: dict[str, object]) -> Tokenizer:
         return TimedTokenizer(step=float(d["step"]), vocabulary=list(d["vocabulary"]))  # type: ignore[arg-type]
     if d["kind"] == "notes":
         return NotesTokenizer(vocabulary=list(d["vocabulary"]))  # type: ignore[arg-type]
-    if d["kind"] == "beats":
-        return BeatTokenizer(vocabulary=list(d["vocabulary"]))  # type: ignore[arg-type]
+    if d["kind"] == "beats":  # models from before per-bar tempi have no "bar_tempo"
+        return BeatTokenizer(vocabulary=list(d["vocabulary"]), bar_tempo=bool(d.get("bar_tempo", False)))  # type: ignore[arg-type]
     raise ValueError(f"unknown token format {d['kind']!r}")

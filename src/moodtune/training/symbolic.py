@@ -56,6 +56,14 @@ class SymbolicTrainConfig(TrainConfig):
         """Tokens of context: ``seq_len``, else the network's default."""
         return self.seq_len or DEFAULT_CONTEXT[self.arch]
 
+    mood_changes: int = option(
+        0,
+        help="pieces per training score joined from its renderings in different moods, changing mood every "
+        "4-12 bars, so the model learns to follow a mood trajectory (beats tokens; 0: off)",
+        minimum=0,
+        maximum=16,
+    )
+
     batch_size: int = option(64, help="examples per batch", positive=True)
     lr: float = option(2e-3, help="learning rate (Adamax)", positive=True)
 
@@ -70,7 +78,7 @@ class SymbolicRecipe(Recipe[SymbolicTrainConfig]):
     plot_keys = ("loss",)
 
     def setup(self, cfg: SymbolicTrainConfig, progress: bool) -> Setup:
-        tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens, cfg.transpose)
+        tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens, cfg.transpose, cfg.mood_changes, cfg.seed)
         train_pieces = _split(pieces, "train") or pieces
         val_pieces = _split(pieces, "val") or train_pieces
         seq_len = cfg.context
