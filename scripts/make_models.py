@@ -51,7 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TRAINING: dict[str, list[str]] = {
     "spectrogram": ["--epochs", "1000", "--max-minutes", "8"],
     "symbolic": [
-        *("--tokens", "beats", "--mood-dropout", "0.1", "--limit-train-batches", "500"),
+        *("--tokens", "beats", "--mood-dropout", "0.1", "--mood-changes", "2", "--limit-train-batches", "500"),
+        *("--seed", "1"),
         *("--epochs", "1000", "--max-minutes", "6"),
     ],
     "sequence": ["--vae", "{work}/spectrogram", "--epochs", "500", "--max-minutes", "4"],

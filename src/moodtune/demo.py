@@ -26,7 +26,6 @@ from moodtune.data.manifest import read_manifest
 from moodtune.data.prepare import PrepareResult, prepare
 from moodtune.engines.base import Request, load_engine
 from moodtune.engines.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_checkpoint_config
-from moodtune.engines.symbolic import SymbolicOptions
 from moodtune.evaluation.report import mood_model_for
 from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory
 from moodtune.registry import FAMILIES, family, resolve
@@ -118,9 +117,8 @@ def _samples(name: str, run: Path, out: Path, seconds: float) -> dict[str, dict[
     engine = load_engine(run)
     folder = run / "samples"
     if name == "symbolic":
-        opts = SymbolicOptions(top_p=0.95)
         return {
-            m: generate_to_file(engine, Request(mood=Mood.named(m), seconds=seconds, options=opts), folder / f"{m}.mid")
+            m: generate_to_file(engine, Request(mood=Mood.named(m), seconds=seconds), folder / f"{m}.mid")
             for m in QUADRANT_MOODS
         }
     if name == "sequence":

@@ -12,7 +12,6 @@ With the shipped models (no training, no corpus) it writes into ``OUT``:
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ import numpy as np
 from moodtune.api import continue_file, generate_to_file, load, load_mood_model, vary_file
 from moodtune.audio.io import load_audio
 from moodtune.engines.base import Engine, Request
-from moodtune.engines.symbolic import SymbolicOptions
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.mood_model import MoodModel
 from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory, quadrant_name
@@ -103,7 +101,6 @@ def _timed_clip(
 
 def _generate(engine: Engine, request: Request, out: Path) -> dict[str, Any]:
     if engine.name == "symbolic":
-        request = dataclasses.replace(request, options=SymbolicOptions(top_p=0.95))
         return generate_to_file(engine, request, out.with_suffix(".mid"))
     return generate_to_file(engine, request, out, plot=True)
 

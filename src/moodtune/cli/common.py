@@ -91,12 +91,17 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
         g = p.add_argument_group("symbolic engine only")
         g.add_argument("--notes", type=positive_int, help="stop after this many notes instead of --seconds")
         g.add_argument("--top-k", type=positive_int, help="sample among the K most likely tokens")
-        g.add_argument("--top-p", type=float, help="nucleus sampling threshold in (0, 1]")
+        g.add_argument(
+            "--top-p",
+            type=float,
+            help="nucleus sampling: draw from the most likely tokens whose probability adds up to P, in (0, 1] "
+            "(default 0.95; 1 keeps every token)",
+        )
         g.add_argument("--primer", help="MIDI file whose notes the generation continues")
         g.add_argument(
             "--guidance",
             type=float,
-            help="how hard to push towards the asked mood, in [0, 10]: 1 none, above 1 more (default 3 for a model "
+            help="how hard to push towards the asked mood, in [0, 10]: 1 none, above 1 more (default 4 for a model "
             "trained with --mood-dropout, else 1)",
         )
 

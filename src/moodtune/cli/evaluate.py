@@ -46,6 +46,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
         type=float,
         help="symbolic models: the mood guidance every sample is asked with (default: the model's own)",
     )
+    p.add_argument(
+        "--top-p",
+        type=float,
+        help="symbolic models: the nucleus (top-p) every sample is drawn from (default: the model's own)",
+    )
     p.set_defaults(func=run)
 
 
@@ -62,6 +67,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         trajectory_seeds=args.trajectory_seeds,
         clap=args.clap,
         guidance=args.guidance,
+        top_p=args.top_p,
     )
     evaluate(cfg, progress=not args.quiet, say=lambda line: console.print(f"[dim]{line}[/]"))
     console.print(Markdown((Path(args.out) / "report.md").read_text()))

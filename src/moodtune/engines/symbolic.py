@@ -73,7 +73,10 @@ RENDER_SR = 22050
 #: Seconds over which the rendering fades out where the asked length cuts a note's release.
 RELEASE_FADE_S = 0.1
 #: Mood guidance of a model trained with mood dropout, unless a request says otherwise.
-DEFAULT_GUIDANCE = 3.0
+DEFAULT_GUIDANCE = 4.0
+#: Nucleus a token is drawn from unless a request says otherwise: the unlikely tail it cuts off is where
+#: notes out of key and stray durations come from.
+DEFAULT_TOP_P = 0.95
 
 
 class SymbolicEngine(Engine):
@@ -131,6 +134,11 @@ class SymbolicEngine(Engine):
             )
         return opts.guidance
 
+    @staticmethod
+    def top_p(opts: SymbolicOptions) -> float:
+        """The nucleus to sample from: the options', else :data:`DEFAULT_TOP_P`."""
+        return DEFAULT_TOP_P if opts.top_p is None else opts.top_p
+
     def style_index(self, style: str | None) -> int:
         """Vocabulary index of ``style`` (None -> unknown)."""
         return style_index(self.styles, style)
@@ -165,6 +173,7 @@ class SymbolicEngine(Engine):
         elapsed = [0.0, *(clock(t) for t in primer)]
         moods = [[float(v), float(a), 1.0] for v, a in request.mood_at(np.asarray(elapsed))]
         decoder = decoder_for(self.model, self.guidance(opts))
+        top_p = self.top_p(opts)
         style = torch.tensor([self.style_index(request.style)], device=self.device)
         banned = {tok.index[t] for t in (PAD, BOS) if t in tok.index}
         for t in primer:
@@ -186,7 +195,7 @@ class SymbolicEngine(Engine):
             if request.temperature <= 0:
                 choice = int(torch.argmax(logits))
             else:
-                probs = torch.softmax(filter_logits(logits / request.temperature, opts.top_k, opts.top_p), dim=-1)
+                probs = torch.softmax(filter_logits(logits / request.temperature, opts.top_k, top_p), dim=-1)
                 choice = int(torch.multinomial(probs, 1, generator=gen))
             token = tok.vocabulary[choice]
             tokens.append(token)
@@ -233,5 +242,6 @@ class SymbolicEngine(Engine):
             "seed": request.seed,
             "style": request.style,
             "guidance": self.guidance(opts),
+            "top_p": self.top_p(opts),
         }
         return Result(audio, self.sr, None, meta, midi=pm)

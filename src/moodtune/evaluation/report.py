@@ -55,15 +55,17 @@ class EvaluateConfig:
     trajectory_seeds: int = 5
     clap: str | None = None
     guidance: float | None = None
+    top_p: float | None = None
 
 
 def sampling_options(engine: Engine, cfg: EvaluateConfig) -> EngineOptions | None:
-    """The engine options every sample is asked with: the symbolic engine's guidance when one is given."""
-    if cfg.guidance is None:
+    """The engine options every sample is asked with: the symbolic engine's guidance and nucleus when given."""
+    if cfg.guidance is None and cfg.top_p is None:
         return None
     if not isinstance(engine, SymbolicEngine):
-        raise MoodtuneError(f"--guidance applies to symbolic models; {cfg.checkpoint} is a {engine.name} model")
-    return SymbolicOptions(guidance=cfg.guidance)
+        flag = "--guidance" if cfg.guidance is not None else "--top-p"
+        raise MoodtuneError(f"{flag} applies to symbolic models; {cfg.checkpoint} is a {engine.name} model")
+    return SymbolicOptions(guidance=cfg.guidance, top_p=cfg.top_p)
 
 
 def mood_model_for(data: str, path: str | None, progress: bool, say: Callable[[str], None]) -> MoodModel:
@@ -304,7 +306,8 @@ def render_markdown(report: dict[str, Any]) -> str:
             f" Sampled with mood guidance {report['config']['guidance']:g}."
             if report["config"].get("guidance") is not None
             else ""
-        ),
+        )
+        + (f" Nucleus (top-p) {report['config']['top_p']:g}." if report["config"].get("top_p") is not None else ""),
         "",
         "## Mood control, FAD, diversity",
         "",
