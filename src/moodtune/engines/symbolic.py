@@ -179,19 +179,19 @@ class SymbolicEngine(Engine):
         for t in primer:
             banned |= {tok.index[c] for c in tok.closed_by(t)}
         eos = tok.index.get(EOS)
+        if eos is not None:
+            banned.add(eos)  # length is the request's, not the model's
         gen = torch.Generator().manual_seed(request.seed)
         target_notes = opts.notes
         budget = 40 * (target_notes or int(request.seconds * 20)) + len(tokens)
         n_primer_notes = len(tok.decode(primer))
-        after: dict[str, list[int]] = {}  # per token, the ids that may not come right after it
+        masks: dict[str, torch.Tensor] = {}  # per previous token, the ids that may not come next
         while len(tokens) < budget:
             logits = decoder.next_logits(ids, moods, style)
-            logits[sorted(banned)] = -float("inf")
-            if tokens[-1] not in after:
-                after[tokens[-1]] = tok.ids(tok.banned_after(tokens[-1]))
-            logits[after[tokens[-1]]] = -float("inf")
-            if eos is not None:
-                logits[eos] = -float("inf")  # length is the request's, not the model's
+            mask = masks.get(tokens[-1])
+            if mask is None:
+                mask = masks[tokens[-1]] = torch.tensor(sorted(banned.union(tok.ids(tok.banned_after(tokens[-1])))))
+            logits[mask] = -float("inf")
             if request.temperature <= 0:
                 choice = int(torch.argmax(logits))
             else:
@@ -200,7 +200,10 @@ class SymbolicEngine(Engine):
             token = tok.vocabulary[choice]
             tokens.append(token)
             ids.append(choice)
-            banned |= {tok.index[c] for c in tok.closed_by(token)}
+            closed = {tok.index[c] for c in tok.closed_by(token)} - banned
+            if closed:
+                banned |= closed
+                masks.clear()
             elapsed.append(clock(token))
             v, a = request.mood_at(np.asarray(elapsed[-1:]))[0]
             moods.append([float(v), float(a), 1.0])
