@@ -164,6 +164,12 @@ def test_bar_tempo_grammar_puts_a_tempo_after_each_bar_line_and_nowhere_else():
     assert set(tok.vocabulary) - set(tok.banned_after("<bos>")) == {"BAR", *(f"METER_{n}" for n in range(1, 8))}
     assert set(tok.vocabulary) - set(tok.banned_after("METER_4")) == {"BAR"}
     assert tok.closed_by("BAR") == [f"METER_{n}" for n in range(1, 8)]
+    # a position past the bar's end (a 3/4 bar has 12) is read as its last sixteenth, so a tempo change at the
+    # next bar line cannot fall inside a note's bar
+    tokens = ["METER_3", "BAR", "TEMPO_72", "POS_26", "PITCH_60", "DUR_1", "BAR", "TEMPO_144", "POS_0", "PITCH_62"]
+    first, second = tok.decode([*tokens, "DUR_1"])
+    unit = 60.0 / 72 / 4
+    assert first.start == pytest.approx(11 * unit) and second.start == pytest.approx(12 * unit)
 
 
 def test_tempo_changes_reach_the_midi_and_back(tmp_path):
