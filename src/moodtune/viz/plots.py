@@ -152,10 +152,13 @@ def plot_training_curves(
 
 def plot_piano_roll(notes: Sequence[tuple[float, float, int, int]], path: str | os.PathLike[str], title: str) -> Path:
     """Piano roll of ``(start_s, duration_s, pitch, velocity)`` notes; colour = velocity."""
+    from matplotlib.collections import PolyCollection
+
     fig, ax = plt.subplots(figsize=(12, 4))
     cmap = plt.cm.viridis
-    for start, dur, pitch, vel in notes:
-        ax.add_patch(plt.Rectangle((start, pitch - 0.4), dur, 0.8, color=cmap(vel / 127)))
+    boxes = [[(s, p - 0.4), (s + d, p - 0.4), (s + d, p + 0.4), (s, p + 0.4)] for s, d, p, _ in notes]
+    colours = [cmap(v / 127) for _, _, _, v in notes]
+    ax.add_collection(PolyCollection(boxes, facecolors=colours, edgecolors="none"))  # one artist: fast to draw
     if notes:
         ax.set_xlim(0, max(s + d for s, d, _, _ in notes) + 0.1)
         pitches = [p for _, _, p, _ in notes]
