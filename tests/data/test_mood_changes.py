@@ -58,6 +58,8 @@ def test_joined_tokens_change_tempo_and_mood_at_the_bar_line():
 
 
 def test_renderings_in_different_meters_or_without_a_mood_are_not_joined():
+    eight = [Rendering(r.notes, Meter(r.meter.bpm, 8), r.mood) for r in (SAD, HAPPY)]
+    assert joined_pieces(eight, BeatTokenizer(), 1, random.Random(0)) == []  # bars the tokens cannot write
     three = Rendering(SAD.notes, Meter(64.0, 3), SAD.mood)
     assert joined_pieces([three, HAPPY], BeatTokenizer(), 1, random.Random(0)) == []
     unknown = Rendering(SAD.notes, SAD.meter, [0.0, 0.0, 0.0])

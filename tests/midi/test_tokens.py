@@ -131,6 +131,9 @@ def test_beats_from_before_bar_tempi_load_with_the_header_tempo():
     assert [round(n.start, 6) for n in tok.decode(tokens)] == [0.0, round(12 * 60 / 104 / 4, 6)]  # TEMPO_208 ignored
     assert tok.meter_of(tokens) == Meter(104.0, 3)
     assert "TEMPO_104" in tok.closed_by("BAR") and tok.banned_after("BAR") == []
+    header = ["TEMPO_80", "METER_4", "POS_4", "TEMPO_120", "BAR", "POS_0", "PITCH_60", "DUR_4"]
+    (note,) = tok.decode(header)  # the header's last tempo holds from the start, as it always did
+    assert (note.start, note.duration) == (0.0, pytest.approx(0.5)) and tok.meter_of(header) == Meter(120.0, 4)
 
 
 def _two_tempi() -> tuple[list[NoteEvent], Meter]:

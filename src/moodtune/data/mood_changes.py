@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from moodtune.midi.meter import Meter
-from moodtune.midi.tokens import NoteEvent, Tokenizer
+from moodtune.midi.tokens import BeatTokenizer, NoteEvent, Tokenizer
 
 #: Bars a joined piece stays in one rendering: at least, at most.
 MIN_BARS, MAX_BARS = 4, 12
@@ -113,10 +113,12 @@ def joined_pieces(
     renderings: Sequence[Rendering], tokenizer: Tokenizer, count: int, rng: random.Random
 ) -> list[tuple[list[str], np.ndarray]]:
     """``count`` joined pieces of one score's ``renderings``: ``(tokens, per-token moods [N, 3])`` each; fewer
-    (or none) when the renderings are too short, disagree on the meter or have no known mood."""
+    (or none) when the renderings are too short, disagree on the meter, have bars longer than the token format
+    writes or have no known mood."""
     out: list[tuple[list[str], np.ndarray]] = []
-    if len({r.meter.beats_per_bar for r in renderings}) != 1 or not all(r.mood[2] for r in renderings):
-        return out
+    meters = {r.meter.beats_per_bar for r in renderings}
+    if len(meters) != 1 or max(meters) > BeatTokenizer.MAX_BEATS or not all(r.mood[2] for r in renderings):
+        return out  # (a longer bar would be written as several, and the moods would change in the wrong one)
     for _ in range(count):
         parts = draw_parts(renderings, rng)
         if not parts:

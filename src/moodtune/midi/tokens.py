@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import pretty_midi
 
 from moodtune.errors import MidiReadError
-from moodtune.midi.meter import Meter, midi_meter, set_tempo_map
-
-__all__ = ["Meter", "midi_meter"]  # the meter is part of what tokens are encoded with
+from moodtune.midi.meter import Meter as Meter  # the meter is part of what tokens are encoded with
+from moodtune.midi.meter import midi_meter as midi_meter
+from moodtune.midi.meter import set_tempo_map
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 SPECIALS = (PAD, BOS, EOS)
@@ -460,7 +460,10 @@ class _BarPosition:
         """Read ``token``; returns the onset time (s) of the current position."""
         kind, _, value = token.partition("_")
         header = self.bar < 0 and not self.fixed
-        if kind == "TEMPO" and (header or self.follow):
+        if kind == "TEMPO" and header:  # the piece's tempo from its start
+            self.anchor_time, self.anchor_grid, self.bpm = 0.0, 0, float(value)
+            self.changes = [(0.0, self.bpm)]
+        elif kind == "TEMPO" and self.follow:
             self.anchor_time, self.anchor_grid = self._time(), self._grid()
             self.bpm = float(value)
             if not self.changes or self.changes[-1][1] != self.bpm:
