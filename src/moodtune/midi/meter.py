@@ -7,8 +7,10 @@ performed MIDI back onto the beat grid.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import pretty_midi
 
@@ -22,27 +24,32 @@ class Meter:
     beats_per_bar: int = 4
     changes: tuple[tuple[float, float], ...] = ()
 
-    def segments(self) -> list[tuple[float, float, float]]:
-        """``(start seconds, start beat, bpm)`` of each stretch of constant tempo."""
-        out = [(0.0, 0.0, self.bpm)]
+    @cached_property
+    def _segments(self) -> tuple[list[float], list[float], list[float]]:
+        """Start seconds, start beats and bpm of each stretch of constant tempo (computed once per meter)."""
+        times, beats, tempi = [0.0], [0.0], [self.bpm]
         for when, bpm in self.changes:
-            t0, b0, prev = out[-1]
-            out.append((when, b0 + (when - t0) * prev / 60.0, bpm))
-        return out
+            beats.append(beats[-1] + (when - times[-1]) * tempi[-1] / 60.0)
+            times.append(when)
+            tempi.append(bpm)
+        return times, beats, tempi
 
     def beats_at(self, seconds: float) -> float:
         """Quarter notes from the start to ``seconds``."""
-        t0, b0, bpm = next(s for s in reversed(self.segments()) if s[0] <= seconds or s[0] == 0.0)
-        return b0 + (seconds - t0) * bpm / 60.0
+        times, beats, tempi = self._segments
+        i = max(0, bisect_right(times, seconds) - 1)
+        return beats[i] + (seconds - times[i]) * tempi[i] / 60.0
 
     def seconds_at(self, beats: float) -> float:
         """Inverse of :meth:`beats_at`."""
-        t0, b0, bpm = next(s for s in reversed(self.segments()) if s[1] <= beats or s[1] == 0.0)
-        return t0 + (beats - b0) * 60.0 / bpm
+        times, starts, tempi = self._segments
+        i = max(0, bisect_right(starts, beats) - 1)
+        return times[i] + (beats - starts[i]) * 60.0 / tempi[i]
 
     def bpm_at_beat(self, beats: float) -> float:
         """The tempo in force at ``beats`` (a change within a sixty-fourth note counts as already made)."""
-        return next(s for s in reversed(self.segments()) if s[1] <= beats + 1 / 16 or s[1] == 0.0)[2]
+        _, starts, tempi = self._segments
+        return tempi[max(0, bisect_right(starts, beats + 1 / 16) - 1)]
 
 
 def midi_meter(pm: pretty_midi.PrettyMIDI) -> Meter:

@@ -326,7 +326,7 @@ class BeatTokenizer(Tokenizer):
         super().__init__(vocabulary or vocab)
         self.bar_tempo = bar_tempo
         self._tempi = [t for t in self.vocabulary if t.startswith("TEMPO_")]
-        self._header = [t for t in self.vocabulary if t.startswith(("TEMPO_", "METER_"))]
+        self._meters = [t for t in self.vocabulary if t.startswith("METER_")]
         self._not_tempo = [t for t in self.vocabulary if not t.startswith("TEMPO_")]
         self._not_bar = [t for t in self.vocabulary if t != "BAR"]
         self._not_opening = [t for t in self._not_bar if not t.startswith("METER_")]
@@ -370,14 +370,11 @@ class BeatTokenizer(Tokenizer):
     def _position(self) -> _BarPosition:
         return _BarPosition(self.PER_BEAT, follow_tempo=self.bar_tempo)
 
-    def _walk(self, tokens: Sequence[str]) -> Iterator[tuple[str, float, float]]:
-        """``(token, onset time of the current position, its beat)`` for each token. Without ``bar_tempo`` the
-        piece's header (its last tempo and meter, as :meth:`meter_of` reads them) holds from the start."""
-        if self.bar_tempo:
-            where = self._position()
-        else:
-            header = self.meter_of(tokens)
-            where = _BarPosition(self.PER_BEAT, Meter(header.bpm, header.beats_per_bar))
+    def _walk(self, tokens: Sequence[str], meter: Meter) -> Iterator[tuple[str, float, float]]:
+        """``(token, onset time of the current position, its beat)`` for each token; ``meter`` is
+        :meth:`meter_of` ``tokens``. Without ``bar_tempo`` the piece's header (its last tempo and meter) holds from
+        the start."""
+        where = self._position() if self.bar_tempo else _BarPosition(self.PER_BEAT, meter)
         for tok in tokens:
             yield tok, where.step(tok), where.beat()
 
@@ -386,7 +383,7 @@ class BeatTokenizer(Tokenizer):
         its beat."""
         meter = self.meter_of(tokens)
         notes, vel, pitch = [], bin_velocity(VELOCITY_BINS // 2), None
-        for tok, now, beat in self._walk(tokens):
+        for tok, now, beat in self._walk(tokens, meter):
             kind, _, value = tok.partition("_")
             if kind == "VEL":
                 vel = bin_velocity(int(value))
@@ -415,7 +412,7 @@ class BeatTokenizer(Tokenizer):
         written again."""
         if token != "BAR":
             return []
-        return [t for t in self._header if t.startswith("METER_")] if self.bar_tempo else self._header
+        return self._meters if self.bar_tempo else self._tempi + self._meters
 
     def banned_after(self, token: str) -> list[str]:
         """With ``bar_tempo``: a piece opens with its meter (or at once with a bar line) and the first bar line
