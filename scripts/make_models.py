@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Each engine's training options: a budget in minutes with room for many epochs, and the VAE it builds on.
 TRAINING: dict[str, list[str]] = {
-    "spectrogram": ["--epochs", "1000", "--max-minutes", "8"],
+    "spectrogram": ["--epochs", "1000", "--max-minutes", "8", "--adversarial-minutes", "4"],
     "symbolic": [
         *("--tokens", "beats", "--mood-dropout", "0.1", "--mood-changes", "2", "--limit-train-batches", "500"),
         *("--seed", "1"),

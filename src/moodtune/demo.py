@@ -35,7 +35,7 @@ from moodtune.training.sequence import write_continuation_plot
 #: The demo's deliberate departures from each family's defaults, in one place: a time budget (minutes) with
 #: room for many epochs, and for the waveform engine a short validation so the per-epoch grids cost little.
 DEMO_OVERRIDES: dict[str, dict[str, Any]] = {
-    "spectrogram": {"epochs": 200, "max_minutes": 3.0},
+    "spectrogram": {"epochs": 200, "max_minutes": 2.0, "adversarial_minutes": 1.0},
     "symbolic": {"epochs": 200, "max_minutes": 2.0},
     "sequence": {"epochs": 100, "max_minutes": 1.5},
     "waveform": {"epochs": 200, "max_minutes": 3.0, "limit_val_batches": 4},

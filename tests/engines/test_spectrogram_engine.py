@@ -77,6 +77,10 @@ def test_training_writes_a_complete_run(run_dir):
         assert (run_dir / "plots" / name).stat().st_size > 1000
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert list((run_dir / "logs").glob("version_*/metrics.csv"))
+    # the adversarial stage ran after the VAE's training, with its own checkpoints and logs
+    assert config["results"]["adversarial_steps"] > 0
+    assert (run_dir / "adversarial" / "checkpoints" / "last.ckpt").is_file()
+    assert list((run_dir / "adversarial" / "logs").glob("version_*/metrics.csv"))
 
 
 def test_save_load_same_output_for_same_seed(run_dir):

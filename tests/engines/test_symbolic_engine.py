@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import numpy as np
 import pretty_midi
@@ -163,6 +164,12 @@ def test_symbolic_resume(data_dir, tmp_path):
         train(cfg, progress=False).flat()
     cfg.epochs = 2
     assert train(dataclasses.replace(cfg, resume=True), progress=False).flat()["epochs"] == 2
+    # a run whose saved tokens differ from what its data gives now (e.g. an older token layout) is refused
+    saved = json.loads((out / "train_config.json").read_text())
+    saved["tokenizer"]["vocabulary"] = saved["tokenizer"]["vocabulary"][:-1]
+    (out / "train_config.json").write_text(json.dumps(saved))
+    with pytest.raises(MoodtuneError, match=r"vocabulary.*start a new run"):
+        train(dataclasses.replace(cfg, resume=True, epochs=3), progress=False)
 
 
 def test_beat_tokens_train_and_generate_bars_on_the_grid(data_dir, tmp_path):

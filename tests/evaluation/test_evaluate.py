@@ -7,6 +7,7 @@ import pytest
 
 from moodtune.cli import main
 from moodtune.data import prepare
+from moodtune.errors import MoodtuneError
 from moodtune.evaluation.mood_model import MoodModel
 from moodtune.evaluation.mood_training import MoodTrainConfig, train_mood
 from moodtune.evaluation.report import EvaluateConfig, evaluate
@@ -118,6 +119,7 @@ def test_evaluate_spectrogram_engine(data_dir, mood_run, tmp_path_factory):
     md = (out / "report.md").read_text()
     assert "real held-out" in md and "trivial: shaped noise" in md and "Reconstruction" in md
     assert (out / "trajectory.png").is_file() and (out / "mood_generated.png").is_file()
+    assert report["sampling"] == {} and "Sampled with" not in md  # no sampling knobs in this engine
 
 
 def test_evaluate_symbolic_engine_via_cli(data_dir, mood_run, tmp_path_factory, capsys):
@@ -154,3 +156,14 @@ def test_evaluate_symbolic_engine_via_cli(data_dir, mood_run, tmp_path_factory, 
     assert 0.0 <= real["scale_consistency_overlap"] <= 1.0
     assert (out / "symbolic_metrics.png").is_file()
     assert "Symbolic metrics" in capsys.readouterr().out
+    # what the samples were drawn with is recorded even when not asked for: this model's own defaults
+    assert report["sampling"] == {"guidance": 1.0, "top_p": 0.95}
+    assert "Sampled with mood guidance 1, nucleus (top-p) 0.95." in (out / "report.md").read_text()
+
+
+def test_bad_sampling_options_are_refused_before_anything_loads(tmp_path, capsys):
+    with pytest.raises(MoodtuneError, match="top-p must lie in"):
+        EvaluateConfig("no-such-model", "no-such-data", str(tmp_path), top_p=1.5)
+    args = ["--checkpoint", "nowhere", "--data", "nowhere", "--out", str(tmp_path), "--guidance", "-2"]
+    code = main(["evaluate", *args])
+    assert code == 2 and "guidance must lie in" in capsys.readouterr().err

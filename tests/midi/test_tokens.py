@@ -173,6 +173,25 @@ def test_bar_tempo_grammar_puts_a_tempo_after_each_bar_line_and_nowhere_else():
     first, second = tok.decode([*tokens, "DUR_1"])
     unit = 60.0 / 72 / 4
     assert first.start == pytest.approx(11 * unit) and second.start == pytest.approx(12 * unit)
+    # ... and sampling never writes one: the meter closes the positions past its bar
+    assert tok.closed_by("METER_3") == [f"POS_{k}" for k in range(12, 28)]
+    assert tok.closed_by("METER_7") == [] and tok.closed_by("POS_3") == []
+    assert BeatTokenizer(bar_tempo=False).closed_by("METER_3") == []  # older models sample as they did
+
+
+def test_a_tempo_written_mid_bar_holds_from_its_bar_line():
+    """The grammar writes a tempo only after a bar line; one that stands mid-bar (a hand-made or older sequence)
+    still changes the tempo from the bar line, so no onset comes before the bar line it follows or below 0."""
+    tok = BeatTokenizer()
+    tokens = ["METER_4", "BAR", "TEMPO_120", "POS_8", "TEMPO_60", "POS_2", "PITCH_60", "DUR_4"]
+    (note,) = tok.decode(tokens)
+    assert note.start == pytest.approx(2 * 0.25) and note.duration == pytest.approx(1.0)  # 60 BPM from the bar line
+    assert tok.meter_of(tokens).bpm == 60.0  # the two tempi of one bar line: the last holds
+    tokens = ["METER_4", "BAR", "TEMPO_120", "BAR", "TEMPO_120", "POS_12", "TEMPO_60", "POS_0", "PITCH_60", "DUR_4"]
+    (note,) = tok.decode(tokens)
+    assert note.start == pytest.approx(2.0)  # the second bar's line, at 120 BPM from the first
+    meter = tok.meter_of(tokens)
+    assert meter.bpm == 120.0 and meter.changes == ((2.0, 60.0),)
 
 
 def test_tempo_changes_reach_the_midi_and_back(tmp_path):

@@ -26,6 +26,19 @@ from moodtune.models.latent_prior import PRIOR_PREFIX, LatentPrior, prior_from_s
 from moodtune.models.level import LEVEL_PREFIX, LevelCorrection, level_from_state, level_state
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
 
+#: Scaled log-mel (0 = the floor, -top_db) below which the level correction fades out: 0.1 is 8 dB above the floor.
+LEVEL_FADE = 0.1
+
+
+def raise_level(mel: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Scaled log-mel slices ``mel [N, n_mels, F]`` raised by ``shift [N]`` (scaled units), clipped to [0, 1].
+
+    The shift applies in full to bins at least ``LEVEL_FADE`` above the floor and fades linearly to nothing at
+    the floor: the music gets louder, the near-silent background does not turn into audible noise (a uniform
+    shift raised every empty bin, and the vocoded output became a hiss under the notes)."""
+    fade = (mel / LEVEL_FADE).clamp(0.0, 1.0)
+    return (mel + shift[:, None, None] * fade).clamp(0.0, 1.0)
+
 
 class SpectrogramEngine(Engine):
     """Generate, reconstruct and encode with a trained spectrogram VAE."""
@@ -81,12 +94,12 @@ class SpectrogramEngine(Engine):
         self, z: torch.Tensor, mood: torch.Tensor, style: torch.Tensor, level_mood: torch.Tensor | None = None
     ) -> torch.Tensor:
         """``z [N, latent_dim]`` -> scaled log-mel slices ``[N, n_mels, F]``, raised by the level correction
-        for ``level_mood [N, 3]`` (default: the condition ``mood``)."""
+        for ``level_mood [N, 3]`` (default: the condition ``mood``): see :func:`raise_level`."""
         mel = self.model.decode(z, mood, style)[:, 0]
         if self.level is None:
             return mel
         shift = self.level.gain_db(mood if level_mood is None else level_mood) / self.mel_config.top_db
-        return (mel + shift[:, None, None]).clamp(0.0, 1.0)
+        return raise_level(mel, shift)
 
     @property
     def sr(self) -> int:

@@ -57,6 +57,10 @@ class EvaluateConfig:
     guidance: float | None = None
     top_p: float | None = None
 
+    def __post_init__(self) -> None:
+        if self.guidance is not None or self.top_p is not None:  # refused before any model loads
+            SymbolicOptions(guidance=self.guidance, top_p=self.top_p)
+
 
 def sampling_options(engine: Engine, cfg: EvaluateConfig) -> EngineOptions | None:
     """The engine options every sample is asked with: the symbolic engine's guidance and nucleus when given."""
@@ -66,6 +70,15 @@ def sampling_options(engine: Engine, cfg: EvaluateConfig) -> EngineOptions | Non
         flag = "--guidance" if cfg.guidance is not None else "--top-p"
         raise MoodtuneError(f"{flag} applies to symbolic models; {cfg.checkpoint} is a {engine.name} model")
     return SymbolicOptions(guidance=cfg.guidance, top_p=cfg.top_p)
+
+
+def effective_sampling(engine: Engine, options: EngineOptions | None) -> dict[str, float]:
+    """What the samples were drawn with, given or the engine's defaults: the symbolic engine's mood guidance and
+    nucleus (nothing for the other engines)."""
+    if not isinstance(engine, SymbolicEngine):
+        return {}
+    opts = options if isinstance(options, SymbolicOptions) else SymbolicOptions()
+    return {"guidance": engine.guidance(opts), "top_p": engine.top_p(opts)}
 
 
 def mood_model_for(data: str, path: str | None, progress: bool, say: Callable[[str], None]) -> MoodModel:
@@ -258,6 +271,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
         "engine": engine.name,
         "data": str(cfg.data),
         "config": asdict(cfg),
+        "sampling": effective_sampling(engine, options),
         "mood_model": {"path": str(mood.path), **{k: v for k, v in mood.results.items() if k.startswith("test_")}},
         "rows": rows,
         "reconstruction": recon,
@@ -292,6 +306,13 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
     return "\n".join([head, rule, *body])
 
 
+def sampling_sentence(sampling: dict[str, float]) -> str:
+    """`` Sampled with mood guidance 4, nucleus (top-p) 0.95.`` for a report's ``sampling`` (empty: nothing)."""
+    parts = [f"mood guidance {sampling['guidance']:g}"] if "guidance" in sampling else []
+    parts += [f"nucleus (top-p) {sampling['top_p']:g}"] if "top_p" in sampling else []
+    return f" Sampled with {', '.join(parts)}." if parts else ""
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """The human-readable report."""
     mm = report["mood_model"]
@@ -302,12 +323,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "happy / angry / sad / calm in turn. Mood measured by the independent mood model "
         f"`{mm['path']}` (test R^2 valence {mm.get('test_valence_r2')}, arousal {mm.get('test_arousal_r2')}). "
         "FAD against the val split; the real row is the test split scored against its own labels."
-        + (
-            f" Sampled with mood guidance {report['config']['guidance']:g}."
-            if report["config"].get("guidance") is not None
-            else ""
-        )
-        + (f" Nucleus (top-p) {report['config']['top_p']:g}." if report["config"].get("top_p") is not None else ""),
+        + sampling_sentence(report.get("sampling") or {}),
         "",
         "## Mood control, FAD, diversity",
         "",

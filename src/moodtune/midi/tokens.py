@@ -409,7 +409,11 @@ class BeatTokenizer(Tokenizer):
 
     def closed_by(self, token: str) -> list[str]:
         """The meter (and, without ``bar_tempo``, the tempo) open a piece: after its first bar they are not
-        written again."""
+        written again. With ``bar_tempo``, a meter of n beats closes the positions past a bar of n beats."""
+        if self.bar_tempo and token.startswith("METER_"):
+            return [
+                f"POS_{k}" for k in range(int(token.partition("_")[2]) * self.PER_BEAT, self.MAX_BEATS * self.PER_BEAT)
+            ]
         if token != "BAR":
             return []
         return self._meters if self.bar_tempo else self._tempi + self._meters
@@ -433,8 +437,8 @@ class BeatTokenizer(Tokenizer):
 class _BarPosition:
     """Where a ``beats`` token sequence has got to: tempo, meter, bar, position and the time reached. The meter is
     the piece's header (tokens of it after the first bar are ignored); the tempo is too, unless ``follow_tempo``
-    lets a tempo token change it from the position where it stands (positions then stay inside their bar). A
-    given ``meter`` fixes both."""
+    lets a tempo token change it from its bar's line (positions then stay inside their bar, so no onset comes
+    before the bar line it follows). A given ``meter`` fixes both."""
 
     def __init__(self, per_beat: int, meter: Meter | None = None, follow_tempo: bool = False) -> None:
         self.per_beat, self.bar, self.pos = per_beat, -1, 0
@@ -460,10 +464,13 @@ class _BarPosition:
         if kind == "TEMPO" and header:  # the piece's tempo from its start
             self.anchor_time, self.anchor_grid, self.bpm = 0.0, 0, float(value)
             self.changes = [(0.0, self.bpm)]
-        elif kind == "TEMPO" and self.follow:
-            self.anchor_time, self.anchor_grid = self._time(), self._grid()
-            self.bpm = float(value)
-            if not self.changes or self.changes[-1][1] != self.bpm:
+        elif kind == "TEMPO" and self.follow:  # holds from its bar line, where the grammar writes it
+            start = max(self.bar, 0) * self.beats * self.per_beat
+            self.anchor_time += (start - self.anchor_grid) * 60.0 / self.bpm / self.per_beat
+            self.anchor_grid, self.bpm = start, float(value)
+            if self.changes and self.changes[-1][0] == self.anchor_time:
+                self.changes[-1] = (self.anchor_time, self.bpm)
+            elif not self.changes or self.changes[-1][1] != self.bpm:
                 self.changes.append((self.anchor_time, self.bpm))
         elif kind == "METER" and header:
             self.beats = int(value)

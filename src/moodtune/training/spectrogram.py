@@ -1,7 +1,8 @@
 """Train the spectrogram engine: ``moodtune train spectrogram``.
 
 A conditional conv VAE on 128-frame log-mel slices (squared error + beta * KL with warm-up); after
-fitting, the mood-conditional latent prior, held-out reconstruction through the vocoder, and a map of
+fitting, an adversarial stage that sharpens the decoder (:mod:`moodtune.training.adversarial`), the
+mood-conditional latent prior, held-out reconstruction through the vocoder, and a map of
 the held-out latents coloured by mood.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from moodtune.data.torch_datasets import MelSliceDataset, style_vocabulary
 from moodtune.engines.spectrogram import SpectrogramEngine
 from moodtune.errors import DatasetError
 from moodtune.models.spectrogram_vae import SpectrogramVAE, SpectrogramVAEConfig
+from moodtune.training.adversarial import sharpen_decoder
 from moodtune.training.config import VAETrainConfig, option
 from moodtune.training.heldout import heldout_reconstruction, heldout_rows
 from moodtune.training.recipe import Finished, Recipe, Setup
@@ -44,6 +46,12 @@ class SpectrogramTrainConfig(VAETrainConfig):
         help="width (in valence/arousal) of the mood kernel over training passages that generation samples from; "
         "narrower: the asked mood is clearer, wider: more passages to draw on",
         positive=True,
+    )
+    adversarial_minutes: float = option(
+        2.0,
+        help="after the VAE's own training (--max-minutes), minutes of an adversarial stage that sharpens the "
+        "decoder's note onsets and rhythm against a discriminator, the encoder frozen; 0 skips it",
+        minimum=0.0,
     )
 
 
@@ -73,19 +81,22 @@ class SpectrogramRecipe(Recipe[SpectrogramTrainConfig]):
             train=train_ds,
             val=val_ds,
             run_config={"model": model_config.to_dict(), "styles": styles, "mel": mel.to_dict()},
-            context={"manifest": manifest, "mel": mel, "styles": styles},
+            context={"manifest": manifest, "mel": mel, "styles": styles, "progress": progress},
         )
 
     def finish(self, cfg: SpectrogramTrainConfig, setup: Setup, model: nn.Module, out: Path) -> Finished:
         ctx = setup.context
         top_db = ctx["mel"].top_db
+        stage: dict[str, Any] = {}
+        if cfg.adversarial_minutes > 0:
+            model, stage = sharpen_decoder(model, setup.train, cfg, cfg.adversarial_minutes, out, ctx["progress"])
         prior, level = fit_prior_and_level(
             model, setup.train, lambda x: _power_db(x, top_db), bandwidth=cfg.prior_bandwidth
         )
         engine = SpectrogramEngine(model, ctx["mel"], ctx["styles"], prior=prior, level=level)
         metrics = heldout_reconstruction(engine, ctx["manifest"], ctx["styles"], out / "plots" / "reconstruction.png")
         metrics.update(latent_map(engine, cfg.data, heldout_rows(ctx["manifest"]), out / "plots" / "latent_map.png"))
-        return Finished(engine.state_dict(), metrics)
+        return Finished(engine.state_dict(), {**stage, **metrics})
 
 
 @torch.no_grad()

@@ -6,6 +6,7 @@ file the prepared dataset kept (cross-entropy, Adamax); afterwards its validatio
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +18,11 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from moodtune.data.token_datasets import Piece, TokenWindowDataset, load_pieces
-from moodtune.midi.tokens import PAD
+from moodtune.errors import MoodtuneError
+from moodtune.midi.tokens import PAD, Tokenizer
 from moodtune.models.symbolic import ARCHS, DEFAULT_CONTEXT, symbolic_config
 from moodtune.training.config import TrainConfig, option
-from moodtune.training.recipe import Finished, Recipe, Setup
+from moodtune.training.recipe import TRAIN_CONFIG_FILE, Finished, Recipe, Setup
 from moodtune.training.symbolic_module import SymbolicModule
 
 
@@ -72,6 +74,21 @@ def _split(pieces: list[Piece], name: str) -> list[Piece]:
     return [p for p in pieces if p.split == name]
 
 
+def check_resumable(out: Path, tokenizer: Tokenizer) -> None:
+    """Refuse to resume a run whose saved tokenizer differs from the one its data gives now (a run started by an
+    older version with another token layout, or data prepared again): its weights index other tokens."""
+    saved = json.loads((out / TRAIN_CONFIG_FILE).read_text()).get("tokenizer")
+    now = json.loads(json.dumps(tokenizer.to_dict()))
+    if saved is None or saved == now:
+        return
+    changed = sorted(k for k in {*saved, *now} if saved.get(k) != now.get(k))
+    raise MoodtuneError(
+        f"{out}: this run's {saved.get('kind')} tokens differ from those its data gives now (in "
+        f"{', '.join(changed)}): it was started by another version of moodtune or on other data, and its weights "
+        "cannot continue with these tokens; start a new run with another --out"
+    )
+
+
 class SymbolicRecipe(Recipe[SymbolicTrainConfig]):
     """Hooks of the symbolic family."""
 
@@ -79,6 +96,8 @@ class SymbolicRecipe(Recipe[SymbolicTrainConfig]):
 
     def setup(self, cfg: SymbolicTrainConfig, progress: bool) -> Setup:
         tokenizer, pieces, styles = load_pieces(cfg.data, cfg.tokens, cfg.transpose, cfg.mood_changes, cfg.seed)
+        if cfg.resume:
+            check_resumable(Path(cfg.out), tokenizer)
         train_pieces = _split(pieces, "train") or pieces
         val_pieces = _split(pieces, "val") or train_pieces
         seq_len = cfg.context

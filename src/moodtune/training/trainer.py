@@ -114,17 +114,22 @@ def lightning_strategy(cfg: TrainConfig, find_unused_parameters: bool = False) -
 
 
 def build_trainer(
-    out_dir: Path, cfg: TrainConfig, progress: bool = True, verbose: bool = False, find_unused_parameters: bool = False
+    out_dir: Path,
+    cfg: TrainConfig,
+    progress: bool = True,
+    verbose: bool = False,
+    find_unused_parameters: bool = False,
+    monitor: str | None = "val/loss",
 ) -> tuple[L.Trainer, ModelCheckpoint]:
     """A Trainer writing ``checkpoints/{best,last}.ckpt`` and ``logs/version_N/metrics.csv`` under ``out_dir``.
 
-    With ``progress``, a progress bar on a terminal and :class:`ProgressLines` otherwise; the model
-    summary only with ``verbose``.
+    ``best.ckpt`` has the lowest ``monitor``; with ``monitor=None`` it is the latest epoch's. With ``progress``,
+    a progress bar on a terminal and :class:`ProgressLines` otherwise; the model summary only with ``verbose``.
     """
     ckpt = ModelCheckpoint(
         dirpath=out_dir / CHECKPOINT_DIR,
         filename="best",
-        monitor="val/loss",
+        monitor=monitor,
         mode="min",
         save_top_k=1,
         save_last=True,
@@ -201,14 +206,16 @@ def fit(
     out_dir: Path,
     cfg: TrainConfig,
     train_loader: DataLoader,
-    val_loader: DataLoader,
+    val_loader: DataLoader | None,
     resume_from: Path | None,
     started: float,
     progress: bool = True,
     verbose: bool = False,
     callbacks: Sequence[L.Callback] = (),
+    monitor: str | None = "val/loss",
 ) -> tuple[torch.nn.Module, dict[str, Any]] | None:
-    """Train ``module`` with :func:`build_trainer`, resuming from ``resume_from``; then restore the best weights.
+    """Train ``module`` with :func:`build_trainer`, resuming from ``resume_from``; then restore the best weights
+    (the lowest ``monitor``; with ``monitor=None``, and no ``val_loader``, the last epoch's).
 
     Returns the model (CPU, eval mode) and ``train_minutes`` (since ``started``, a ``time.perf_counter()``
     value), ``epochs``, ``steps``, ``best_val_loss`` and ``params``; None in every process of a multi-process
@@ -216,7 +223,7 @@ def fit(
     """
     with quiet_lightning(verbose):
         unused = getattr(module, "ddp_find_unused_parameters", False)
-        trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose, unused)
+        trainer, ckpt = build_trainer(out_dir, cfg, progress, verbose, unused, monitor)
         trainer.callbacks.extend(callbacks)
         try:
             trainer.fit(
