@@ -114,7 +114,8 @@ def sharpen_decoder(
     started = time.perf_counter()
     stage_dir = out / STAGE_DIR
     resume_from = last_checkpoint(stage_dir) if cfg.resume and last_checkpoint(stage_dir).is_file() else None
-    stage_cfg = dataclasses.replace(cfg, max_minutes=minutes)
+    # one process: in a multi-process run the others have finished with the VAE's own training
+    stage_cfg = dataclasses.replace(cfg, max_minutes=minutes, devices=1, num_nodes=1, strategy="auto")
     loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train) > cfg.batch_size)
     module = AdversarialDecoderModule(model.train())
     fitted = fit(module, stage_dir, stage_cfg, loader, None, resume_from, started, progress, verbose, monitor=None)
