@@ -175,8 +175,17 @@ def test_resume_continues_and_refuses_to_overwrite(data_dir, tmp_path):
     assert train(cfg, progress=False).flat()["epochs"] == 1
     with pytest.raises(MoodtuneError, match="--resume"):
         train(cfg, progress=False).flat()
+    first_stage = json.loads((out / "adversarial" / "started_from.json").read_text())["vae_step"]
     cfg.epochs = 2
-    assert train(dataclasses.replace(cfg, resume=True), progress=False).flat()["epochs"] == 2
+    results = train(dataclasses.replace(cfg, resume=True), progress=False).flat()
+    assert results["epochs"] == 2
+    # the VAE trained on, so the adversarial stage started again from its new weights (not the old stage's)
+    started_from = json.loads((out / "adversarial" / "started_from.json").read_text())["vae_step"]
+    assert started_from == results["steps"] > first_stage
+    assert len(list((out / "adversarial" / "logs").iterdir())) == 1
+    # resumed with nothing more for the VAE to do, the stage continues from its own checkpoint
+    again = train(dataclasses.replace(cfg, resume=True, adversarial_minutes=3.0), progress=False).flat()
+    assert again["steps"] == results["steps"] and len(list((out / "adversarial" / "logs").iterdir())) == 2
 
 
 def test_request_validation():

@@ -192,6 +192,8 @@ def test_a_tempo_written_mid_bar_holds_from_its_bar_line():
     assert note.start == pytest.approx(2.0)  # the second bar's line, at 120 BPM from the first
     meter = tok.meter_of(tokens)
     assert meter.bpm == 120.0 and meter.changes == ((2.0, 60.0),)
+    back = [*tokens[:-3], "TEMPO_120", "POS_0", "PITCH_60", "DUR_4"]  # and back to 120 at the same bar line
+    assert tok.meter_of(back).changes == ()  # no change recorded that changes nothing
 
 
 def test_tempo_changes_reach_the_midi_and_back(tmp_path):

@@ -468,9 +468,9 @@ class _BarPosition:
             start = max(self.bar, 0) * self.beats * self.per_beat
             self.anchor_time += (start - self.anchor_grid) * 60.0 / self.bpm / self.per_beat
             self.anchor_grid, self.bpm = start, float(value)
-            if self.changes and self.changes[-1][0] == self.anchor_time:
-                self.changes[-1] = (self.anchor_time, self.bpm)
-            elif not self.changes or self.changes[-1][1] != self.bpm:
+            if self.changes and self.changes[-1][0] == self.anchor_time:  # a second tempo at one bar line
+                self.changes.pop()
+            if not self.changes or self.changes[-1][1] != self.bpm:
                 self.changes.append((self.anchor_time, self.bpm))
         elif kind == "METER" and header:
             self.beats = int(value)

@@ -10,6 +10,8 @@ the posteriors (and the latent prior, the sequence and latent engines built on t
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from moodtune.fsutil import write_json_atomic
 from moodtune.models.discriminator import MelDiscriminator
 from moodtune.training.config import TrainConfig
-from moodtune.training.trainer import fit, last_checkpoint
+from moodtune.training.trainer import fit, last_checkpoint, saved_counters
 
 #: Weights of the decoder's loss terms: adversarial (hinge), feature matching (L1 over the discriminator's
 #: feature maps) and squared error to the input (per pixel, x 1000 so that it is of the order of the others).
@@ -31,6 +34,27 @@ ADV_WEIGHT, FEATURE_WEIGHT, RECON_WEIGHT = 1.0, 10.0, 1.0
 LR, BETAS = 2e-4, (0.5, 0.9)
 #: Where the stage keeps its Lightning checkpoints and logs, inside the run folder.
 STAGE_DIR = "adversarial"
+#: In the stage's folder: the VAE training step the stage started from.
+STARTED_FROM = "started_from.json"
+
+
+def vae_step(out: Path) -> int:
+    """The optimiser steps of the VAE's own training in the run ``out`` (0 before it saved a checkpoint)."""
+    return saved_counters(last_checkpoint(out))[1] if last_checkpoint(out).is_file() else 0
+
+
+def stage_to_resume(out: Path, resume: bool) -> Path | None:
+    """The stage checkpoint a resumed run continues from: only when the stage started from the VAE as it is
+    now. When the VAE trained on (a resumed run given more epochs or minutes), the old stage is dropped and the
+    stage starts again from the new weights."""
+    stage_dir = out / STAGE_DIR
+    marker = stage_dir / STARTED_FROM
+    if resume and last_checkpoint(stage_dir).is_file() and marker.is_file():
+        if json.loads(marker.read_text()).get("vae_step") == vae_step(out):
+            return last_checkpoint(stage_dir)
+    if stage_dir.exists():
+        shutil.rmtree(stage_dir)
+    return None
 
 
 def frozen_parts(model: nn.Module) -> list[nn.Module]:
@@ -108,12 +132,15 @@ def sharpen_decoder(
     verbose: bool = False,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Run the adversarial stage on ``model`` for up to ``minutes`` (and at most ``cfg.epochs`` epochs) with the
-    run's batch size; Lightning checkpoints and logs go to ``out / STAGE_DIR``, and a resumed run continues
-    the stage from its last checkpoint. Returns the model (CPU, eval mode, every parameter trainable again)
-    and the stage's counts (``adversarial_steps``: decoder updates, one per batch; ``adversarial_minutes``)."""
+    run's batch size; Lightning checkpoints and logs go to ``out / STAGE_DIR``. A resumed run continues the
+    stage from its last checkpoint if the VAE did not train further (:func:`stage_to_resume`). Returns the
+    model (CPU, eval mode, every parameter trainable again) and the stage's counts (``adversarial_steps``:
+    decoder updates, one per batch; ``adversarial_minutes``: this call's)."""
     started = time.perf_counter()
     stage_dir = out / STAGE_DIR
-    resume_from = last_checkpoint(stage_dir) if cfg.resume and last_checkpoint(stage_dir).is_file() else None
+    resume_from = stage_to_resume(out, cfg.resume)
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(stage_dir / STARTED_FROM, {"vae_step": vae_step(out)})
     # one process: in a multi-process run the others have finished with the VAE's own training
     stage_cfg = dataclasses.replace(cfg, max_minutes=minutes, devices=1, num_nodes=1, strategy="auto")
     loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train) > cfg.batch_size)
@@ -122,7 +149,7 @@ def sharpen_decoder(
     if fitted is None:
         raise RuntimeError("the adversarial stage ran in another process")
     model, counts = fitted
-    for part in frozen_parts(model):
+    for part in frozen_parts(model):  # (on an exception the model is not used again)
         part.requires_grad_(True)
     # Lightning counts every optimiser's step: two (discriminator, decoder) per batch
     return model, {"adversarial_steps": counts["steps"] // 2, "adversarial_minutes": counts["train_minutes"]}

@@ -151,7 +151,10 @@ def from_saved(cfg: TrainConfig, saved: dict[str, Any], given: frozenset[str] | 
 ALWAYS_THIS_CALL = frozenset({"resume", "out", "data"})
 #: Options a resumed run may change: how much longer it trains, where its data and run folder are, its hardware.
 RESUME_FREE = frozenset(
-    {"epochs", "max_minutes", "resume", "out", "data", "accelerator", "devices", "num_nodes", "strategy", "precision"}
+    {
+        *("epochs", "max_minutes", "adversarial_minutes", "resume", "out", "data"),
+        *("accelerator", "devices", "num_nodes", "strategy", "precision"),
+    }
 )
 
 

@@ -238,7 +238,7 @@ def fit(
     model = load_best_weights(module, ckpt)
     epochs, steps, best = trainer.current_epoch, trainer.global_step, ckpt.best_model_score
     if cfg.strategy == "ddp_spawn" and last_checkpoint(out_dir).is_file():  # the counters stayed in the workers
-        epochs, steps, best = _saved_counters(last_checkpoint(out_dir))
+        epochs, steps, best = saved_counters(last_checkpoint(out_dir))
     return model, {
         "train_minutes": round((time.perf_counter() - started) / 60, 2),
         "epochs": epochs,
@@ -248,7 +248,7 @@ def fit(
     }
 
 
-def _saved_counters(path: Path) -> tuple[int, int, torch.Tensor | None]:
+def saved_counters(path: Path) -> tuple[int, int, torch.Tensor | None]:
     """Epochs completed, optimiser steps and the best monitored score recorded in a Lightning checkpoint."""
     saved = torch.load(path, map_location="cpu", weights_only=True)
     scores = [state.get("best_model_score") for state in saved.get("callbacks", {}).values() if isinstance(state, dict)]
