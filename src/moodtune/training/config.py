@@ -143,7 +143,8 @@ def from_saved(cfg: TrainConfig, saved: dict[str, Any], given: frozenset[str] | 
                 f"--resume continues the run with the settings it started with: {name} was {kept[name]!r}, not "
                 f"{value!r}; leave --{name.replace('_', '-')} out, or train a new run into another --out"
             )
-    chosen = {name: getattr(cfg, name) for name in RESUME_FREE if name in ALWAYS_THIS_CALL or asked(name)}
+    free = RESUME_FREE & known  # a family has only some of them (adversarial_minutes: the spectrogram one)
+    chosen = {name: getattr(cfg, name) for name in free if name in ALWAYS_THIS_CALL or asked(name)}
     return type(cfg)(**{**kept, **chosen})
 
 
