@@ -20,12 +20,12 @@ import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from moodtune.fsutil import write_json_atomic
 from moodtune.models.discriminator import MelDiscriminator
 from moodtune.training.config import TrainConfig
-from moodtune.training.trainer import fit, last_checkpoint, saved_counters
+from moodtune.training.trainer import fit, last_checkpoint, loaders, saved_counters
 
 #: Weights of the decoder's loss terms: adversarial (hinge), feature matching (L1 over the discriminator's
 #: feature maps) and squared error to the input (per pixel, x 1000 so that it is of the order of the others).
@@ -43,14 +43,14 @@ def vae_step(out: Path) -> int:
     return saved_counters(last_checkpoint(out))[1] if last_checkpoint(out).is_file() else 0
 
 
-def stage_to_resume(out: Path, resume: bool) -> Path | None:
+def stage_to_resume(out: Path, resume: bool, step: int) -> Path | None:
     """The stage checkpoint a resumed run continues from: only when the stage started from the VAE as it is
-    now. When the VAE trained on (a resumed run given more epochs or minutes), the old stage is dropped and the
-    stage starts again from the new weights."""
+    now (``step``: :func:`vae_step`). When the VAE trained on (a resumed run given more epochs or minutes), the
+    old stage is dropped and the stage starts again from the new weights."""
     stage_dir = out / STAGE_DIR
     marker = stage_dir / STARTED_FROM
     if resume and last_checkpoint(stage_dir).is_file() and marker.is_file():
-        if json.loads(marker.read_text()).get("vae_step") == vae_step(out):
+        if json.loads(marker.read_text()).get("vae_step") == step:
             return last_checkpoint(stage_dir)
     if stage_dir.exists():
         shutil.rmtree(stage_dir)
@@ -138,12 +138,13 @@ def sharpen_decoder(
     decoder updates, one per batch; ``adversarial_minutes``: this call's)."""
     started = time.perf_counter()
     stage_dir = out / STAGE_DIR
-    resume_from = stage_to_resume(out, cfg.resume)
+    step = vae_step(out)  # reads the VAE's last checkpoint: once
+    resume_from = stage_to_resume(out, cfg.resume, step)
     stage_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(stage_dir / STARTED_FROM, {"vae_step": vae_step(out)})
+    write_json_atomic(stage_dir / STARTED_FROM, {"vae_step": step})
     # one process: in a multi-process run the others have finished with the VAE's own training
     stage_cfg = dataclasses.replace(cfg, max_minutes=minutes, devices=1, num_nodes=1, strategy="auto")
-    loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, drop_last=len(train) > cfg.batch_size)
+    loader, _ = loaders(train, train, cfg.batch_size)
     module = AdversarialDecoderModule(model.train())
     fitted = fit(module, stage_dir, stage_cfg, loader, None, resume_from, started, progress, verbose, monitor=None)
     if fitted is None:
