@@ -122,6 +122,18 @@ def test_midi_only_keeps_whole_renderings_without_audio(midi_only_run):
             assert by["sad"] > by["angry"]
 
 
+def test_every_rendering_records_its_scores_tonic(midi_only_run):
+    from moodtune.data.token_datasets import known_tonic
+
+    out, _ = midi_only_run
+    df = read_manifest(out)
+    paths = {"builtin/" + rel.rsplit(".", 1)[0]: p for v in corpus_files().values() for rel, p in v}
+    for track, piece in df.groupby("track_id"):
+        assert piece.tonic.nunique() == 1  # the renderings differ in mode and register, not in tonic
+        assert known_tonic(piece.iloc[0]) == score_key(*read_score_notes(paths[track]))[0]
+    assert known_tonic(pd.Series({"tonic": -1})) is None and known_tonic(pd.Series({"x": 1})) is None
+
+
 def test_midi_only_run_is_reused_and_differs_from_the_audio_form(midi_only_run, tmp_path):
     out, _ = midi_only_run
     again = prepare("builtin", None, out, limit=3, workers=1, progress=False, midi_only=True)

@@ -88,6 +88,20 @@ def test_pieces_move_to_a_c_tonic_and_keep_their_mode():
         assert all(abs(a.pitch - b.pitch) <= 6 for a, b in zip(shifted, piece(tonic, 4), strict=True))
 
 
+def test_a_known_tonic_moves_a_piece_where_the_estimate_would_not():
+    from moodtune.midi.analysis import to_c_tonic
+    from moodtune.midi.tokens import NoteEvent
+
+    # A natural minor, ending on A: estimated as A minor and moved up 3 semitones to C minor
+    steps = [0, 3, 7, 12, 7, 3, 0, 2, 3, 5, 7, 0]
+    piece = [NoteEvent(i * 0.5, 0.5, 57 + s, 90) for i, s in enumerate(steps)]
+    assert [n.pitch - p.pitch for n, p in zip(to_c_tonic(piece), piece, strict=True)] == [3] * len(piece)
+    # told its tonic is C (as the relative major of a score in C would be), it stays; told F#, it moves by -6
+    assert [n.pitch for n in to_c_tonic(piece, tonic=0)] == [n.pitch for n in piece]
+    assert {n.pitch - p.pitch for n, p in zip(to_c_tonic(piece, tonic=6), piece, strict=True)} == {-6}
+    assert {n.pitch - p.pitch for n, p in zip(to_c_tonic(piece, tonic=7), piece, strict=True)} == {5}
+
+
 def _on_grid(bpm: float = 104.0) -> list[NoteEvent]:
     """Notes on the sixteenth-note grid of ``bpm`` over three 3/4 bars: a chord, syncopation, a held note, a rest."""
     unit = 60.0 / bpm / 4

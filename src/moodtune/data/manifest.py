@@ -24,7 +24,8 @@ SUMMARY_FILE = "summary.json"
 #: Columns of every manifest, in order. ``va_curve`` is a JSON list of per-second
 #: ``[valence, arousal]`` pairs (``null`` where unknown), or an empty string.
 #: ``midi_path`` is set where the clip's audio was rendered from MIDI; ``fingerprint``
-#: identifies the clip's audio content for the feature cache.
+#: identifies the clip's audio content for the feature cache. ``tonic`` is the pitch class of the key a
+#: rendering was written in where the dataset knows it (builtin: the score's), else -1.
 MANIFEST_COLUMNS = (
     "clip_id",
     "track_id",
@@ -40,6 +41,7 @@ MANIFEST_COLUMNS = (
     "source",
     "midi_path",
     "variant",
+    "tonic",
     "fingerprint",
 )
 
@@ -47,8 +49,16 @@ MANIFEST_COLUMNS = (
 def write_manifest(rows: list[dict[str, Any]], out_dir: str | os.PathLike[str]) -> Path:
     """Write ``rows`` (dicts with :data:`MANIFEST_COLUMNS`) to ``out_dir/manifest.parquet`` atomically."""
     df = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
+    df["tonic"] = df["tonic"].fillna(-1)  # rows stored before the column existed
     df = df.astype(
-        {"start_s": "float64", "end_s": "float64", "sr": "int64", "valence": "float64", "arousal": "float64"}
+        {
+            "start_s": "float64",
+            "end_s": "float64",
+            "sr": "int64",
+            "valence": "float64",
+            "arousal": "float64",
+            "tonic": "int64",
+        }
     )
     path = Path(out_dir) / MANIFEST_FILE
     with atomic_path(path) as tmp:

@@ -135,6 +135,7 @@ def _clips_of(
                 "source": job.source,
                 "midi_path": rec.midi_path,
                 "variant": rec.variant,
+                "tonic": rec.tonic,
                 "fingerprint": fp,
             }
         )
@@ -158,6 +159,7 @@ def _score_row(score: Score, job: TrackJob) -> dict[str, Any]:
         "source": job.source,
         "midi_path": score.midi_path,
         "variant": score.variant,
+        "tonic": score.tonic,
         "fingerprint": "",
     }
 

@@ -38,12 +38,20 @@ class Piece:
     moods: np.ndarray | None = None
 
 
+def known_tonic(row: pd.Series) -> int | None:
+    """The manifest row's ``tonic`` (a pitch class), or None where it is unknown (-1, or a manifest without it)."""
+    tonic = row.get("tonic", -1)
+    return None if pd.isna(tonic) or int(tonic) < 0 else int(tonic)
+
+
 def load_pieces(
     data_dir: str | os.PathLike[str], kind: str, transpose: bool = False, mood_changes: int = 0, seed: int = 0
 ) -> tuple[Tokenizer, list[Piece], list[str]]:
     """Tokenize every MIDI file the manifest points to; returns ``(tokenizer, pieces, style vocabulary)``.
 
-    With ``transpose`` every piece is first moved to a C tonic (:func:`to_c_tonic`). With ``mood_changes`` (a
+    With ``transpose`` every piece is first moved to a C tonic (:func:`to_c_tonic`): the manifest's ``tonic``
+    where the dataset knows it (the builtin renderings of one score all share the score's), else the
+    estimated one. With ``mood_changes`` (a
     bar-aware format only) each training score with renderings in several moods also gives that many pieces
     joined from them at bar lines (:mod:`moodtune.data.mood_changes`), drawn with ``seed``.
     """
@@ -64,7 +72,7 @@ def load_pieces(
         try:
             pm = load_midi(row["midi_path"])
             notes = midi_notes(pm)
-            notes = to_c_tonic(notes) if transpose else notes
+            notes = to_c_tonic(notes, known_tonic(row)) if transpose else notes
             meter = midi_meter(pm)
             tokens = tokenizer.encode(notes, meter)
         except MoodtuneError as exc:

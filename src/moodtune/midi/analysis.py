@@ -76,13 +76,18 @@ def to_parallel_mode(pitch: int, tonic: int, mode: str) -> int:
 
 def tonic_shift(pitches: Sequence[int], durations: Sequence[float], final_bass: int | None = None) -> int:
     """Semitones (in [-6, 5]) that move the estimated tonic of a note list to C."""
-    tonic, _ = estimate_key(pitches, durations, final_bass=final_bass)
+    return shift_to_c(estimate_key(pitches, durations, final_bass=final_bass)[0])
+
+
+def shift_to_c(tonic: int) -> int:
+    """Semitones (in [-6, 5]) that move the pitch class ``tonic`` to C."""
     shift = -tonic % 12
     return shift - 12 if shift > 5 else shift
 
 
-def to_c_tonic(notes: list[NoteEvent]) -> list[NoteEvent]:
-    """Transpose a piece so its estimated tonic (Krumhansl-Kessler, helped by the final bass note) is C.
+def to_c_tonic(notes: list[NoteEvent], tonic: int | None = None) -> list[NoteEvent]:
+    """Transpose a piece so its tonic is C: ``tonic`` (a pitch class) where it is known, else the estimated one
+    (Krumhansl-Kessler, helped by the final bass note); by at most a tritone either way.
 
     Every piece then shares one tonic, so its mode shows directly in which thirds, sixths and sevenths
     it uses (E or E-flat, A or A-flat, B or B-flat) instead of having to be inferred from a key first.
@@ -90,7 +95,10 @@ def to_c_tonic(notes: list[NoteEvent]) -> list[NoteEvent]:
     """
     if not notes:
         return notes
-    last = max(n.start for n in notes)
-    final_bass = min(n.pitch for n in notes if n.start >= last - 1e-6)
-    shift = tonic_shift([n.pitch for n in notes], [n.duration for n in notes], final_bass)
+    if tonic is not None:
+        shift = shift_to_c(tonic)
+    else:
+        last = max(n.start for n in notes)
+        final_bass = min(n.pitch for n in notes if n.start >= last - 1e-6)
+        shift = tonic_shift([n.pitch for n in notes], [n.duration for n in notes], final_bass)
     return [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes if 21 <= n.pitch + shift <= 108]

@@ -58,6 +58,7 @@ class Recording:
     va_curve: list[list[float | None]] | None = None
     midi_path: str = ""
     variant: str = ""
+    tonic: int = -1  # pitch class of the key the rendering was written in (builtin); -1 unknown
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Score:
     valence: float
     arousal: float
     variant: str
+    tonic: int = -1  # pitch class of the key the rendering was written in; -1 unknown
 
 
 @dataclass

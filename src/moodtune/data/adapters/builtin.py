@@ -150,9 +150,10 @@ class BuiltinAdapter(Adapter):
         self.midi_only = midi_only
 
     def params(self) -> dict[str, Any]:
+        # "tonic": rows record the score's tonic (runs stored before they did are not reused)
         if self.midi_only:
-            return {"midi_only": True, "max_seconds": MIDI_ONLY_MAX_SECONDS}
-        return {"clips_per_variant": self.clips_per_variant}
+            return {"midi_only": True, "max_seconds": MIDI_ONLY_MAX_SECONDS, "tonic": True}
+        return {"clips_per_variant": self.clips_per_variant, "tonic": True}
 
     def discover(self, limit: int | None) -> Discovery:
         files = corpus_files()
@@ -190,8 +191,9 @@ class BuiltinAdapter(Adapter):
 
     def _performances(
         self, job: TrackJob, ctx: Context, seconds: float
-    ) -> Iterator[tuple[str, Cues, pretty_midi.PrettyMIDI]]:
-        """``(quadrant, cues, MIDI)`` of each rendering of the job's piece, cut to its first ``seconds``."""
+    ) -> Iterator[tuple[str, Cues, pretty_midi.PrettyMIDI, int]]:
+        """``(quadrant, cues, MIDI, tonic)`` of each rendering of the job's piece, cut to its first ``seconds``: every
+        rendering keeps the score's tonic (pitch class), in the major or minor mode its cues ask for."""
         variants = {q: Cues(**c) for q, c in job.options["variants"].items()}
         notes, sharps = read_score_notes(Path(job.path))
         key = score_key(notes, sharps)
@@ -199,7 +201,7 @@ class BuiltinAdapter(Adapter):
             spq = 60.0 / cues.bpm
             part_notes = [n for n in notes if n.onset * spq < seconds]
             pm = perform(part_notes, cues, key, tuple(job.options["programs"]), seed=ctx.seed * 1000 + i)
-            yield quadrant, cues, pm
+            yield quadrant, cues, pm, key[0]
 
     def _name(self, job: TrackJob, quadrant: str) -> str:
         return f"{job.track_id.removeprefix('builtin/')}/{quadrant}"
@@ -208,21 +210,21 @@ class BuiltinAdapter(Adapter):
         seconds = self.clips_per_variant * ctx.clip_seconds + 0.25
         recordings = []
         with FluidSynthRenderer(ctx.soundfont, ctx.sr) as renderer:
-            for quadrant, cues, pm in self._performances(job, ctx, seconds):
+            for quadrant, cues, pm, tonic in self._performances(job, ctx, seconds):
                 audio, wav, mid = render_and_store(
                     renderer, pm, ctx, self._name(job, quadrant), f"{job.path} ({quadrant})", seconds, keep_midi=True
                 )
                 recordings.append(
-                    Recording(audio, ctx.sr, wav, ctx.sr, cues.valence, cues.arousal, None, mid, quadrant)
+                    Recording(audio, ctx.sr, wav, ctx.sr, cues.valence, cues.arousal, None, mid, quadrant, tonic)
                 )
         return recordings
 
     def scores(self, job: TrackJob, ctx: Context) -> list[Score]:
         out = []
-        for quadrant, cues, pm in self._performances(job, ctx, MIDI_ONLY_MAX_SECONDS):
+        for quadrant, cues, pm, tonic in self._performances(job, ctx, MIDI_ONLY_MAX_SECONDS):
             for inst in pm.instruments:  # the last notes may ring past the cut
                 for n in inst.notes:
                     n.end = min(n.end, MIDI_ONLY_MAX_SECONDS)
             path = store_midi(pm, ctx, self._name(job, quadrant))
-            out.append(Score(path, round(pm.get_end_time(), 6), cues.valence, cues.arousal, quadrant))
+            out.append(Score(path, round(pm.get_end_time(), 6), cues.valence, cues.arousal, quadrant, tonic))
         return out
