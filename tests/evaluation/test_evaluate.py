@@ -10,6 +10,7 @@ from moodtune.data import prepare
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.mood_model import MoodModel
 from moodtune.evaluation.mood_training import MoodTrainConfig, train_mood
+from moodtune.evaluation.musicality import MUSICALITY
 from moodtune.evaluation.report import EvaluateConfig, evaluate
 from moodtune.training.recipe import train
 from moodtune.training.spectrogram import SpectrogramTrainConfig
@@ -145,12 +146,28 @@ def test_evaluate_symbolic_engine_via_cli(data_dir, mood_run, tmp_path_factory, 
             "calm:0,angry:8",
             "--trajectory-seeds",
             "1",
+            "--musicality-seconds",
+            "8",
             "--quiet",
         ]
     )
     assert code == 0
     report = json.loads((out / "report.json").read_text())
     assert [r["set"] for r in report["rows"]][2] == "trivial: random notes"
+    mus = report["musicality"]
+    assert mus["seconds"] == 8.0
+    assert [r["set"] for r in mus["rows"]] == [
+        "symbolic: generated",
+        "real held-out",
+        "trivial: real notes shuffled in time",
+    ]
+    generated, real, shuffled = mus["rows"]
+    # the real pieces' order is what the shuffled row loses: their top line moves by step, their beats are chords
+    assert real["topline_stepwise"] > shuffled["topline_stepwise"]
+    assert real["chord_clarity"] > shuffled["chord_clarity"]
+    assert real["topline_stepwise_vs_real"] == 1.0 and generated["pieces"] == real["pieces"] == 4
+    assert all(0.0 <= r[m] <= 1.0 for r in mus["rows"] for m in MUSICALITY if r[m] is not None)
+    assert (out / "musicality.png").is_file() and "## Musicality" in (out / "report.md").read_text()
     real = report["rows"][1]
     assert real["symbolic_overlap_mean"] > report["rows"][2]["symbolic_overlap_mean"]
     assert 0.0 <= real["scale_consistency_overlap"] <= 1.0
@@ -167,3 +184,5 @@ def test_bad_sampling_options_are_refused_before_anything_loads(tmp_path, capsys
     args = ["--checkpoint", "nowhere", "--data", "nowhere", "--out", str(tmp_path), "--guidance", "-2"]
     code = main(["evaluate", *args])
     assert code == 2 and "guidance must lie in" in capsys.readouterr().err
+    code = main(["evaluate", *args[:6], "--musicality-seconds", "0"])
+    assert code == 2 and "--musicality-seconds must be a positive number" in capsys.readouterr().err

@@ -14,9 +14,10 @@ from moodtune.evaluation.report import EvaluateConfig, evaluate
 DESCRIPTION = (
     "Generate --n samples asked for happy/angry/sad/calm in turn and measure them against real held-out clips of "
     "DATA: mood control (by an independent mood model), Fréchet Audio Distance (mfcc and mood embeddings), "
-    "diversity, reconstruction (engines that encode audio), symbolic metrics vs the training data (symbolic "
-    "engine) and how well a mood trajectory is followed. Every table has a real-data row and a trivial-generator "
-    "row. Writes OUT/report.json, OUT/report.md and plots."
+    "diversity, reconstruction (engines that encode audio), symbolic metrics vs the training data and "
+    "musicality (melody, recurring bars, chords, cadences) vs real pieces (symbolic engine) and how well a mood "
+    "trajectory is followed. Every table has a real-data row and a trivial-generator row. Writes "
+    "OUT/report.json, OUT/report.md and plots."
 )
 
 
@@ -51,6 +52,13 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
         type=float,
         help="symbolic models: the nucleus (top-p) every sample is drawn from (default: the model's own)",
     )
+    p.add_argument(
+        "--musicality-seconds",
+        type=float,
+        default=30.0,
+        help="symbolic models: length of the pieces whose melody, bar recurrence, chords and cadences are measured "
+        "(default %(default)s)",
+    )
     p.set_defaults(func=run)
 
 
@@ -68,6 +76,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         clap=args.clap,
         guidance=args.guidance,
         top_p=args.top_p,
+        musicality_seconds=args.musicality_seconds,
     )
     evaluate(cfg, progress=not args.quiet, say=lambda line: console.print(f"[dim]{line}[/]"))
     console.print(Markdown((Path(args.out) / "report.md").read_text()))

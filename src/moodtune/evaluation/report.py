@@ -21,12 +21,14 @@ from moodtune.evaluation.fad import Embedding, frechet_audio_distance, make_embe
 from moodtune.evaluation.mood_control import control_scores, pearson
 from moodtune.evaluation.mood_model import MoodModel
 from moodtune.evaluation.mood_training import MoodTrainConfig, train_mood
+from moodtune.evaluation.musicality import MUSICALITY, set_musicality, shuffled_in_time
 from moodtune.evaluation.plain_features import arousal_order_holds, per_mood_medians
 from moodtune.evaluation.sets import (
     SampleSet,
     generated_set,
     pick_rows,
     random_notes_set,
+    real_pieces,
     real_set,
     shaped_noise_set,
 )
@@ -56,8 +58,13 @@ class EvaluateConfig:
     clap: str | None = None
     guidance: float | None = None
     top_p: float | None = None
+    musicality_seconds: float = 30.0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.musicality_seconds) and self.musicality_seconds > 0):
+            raise MoodtuneError(
+                f"--musicality-seconds must be a positive number of seconds, got {self.musicality_seconds}"
+            )
         if self.guidance is not None or self.top_p is not None:  # refused before any model loads
             SymbolicOptions(guidance=self.guidance, top_p=self.top_p)
 
@@ -135,6 +142,46 @@ def score_set(
             row[f"{m}_overlap"] = o["overlap"]
         row["symbolic_overlap_mean"] = _finite(float(np.nanmean([o["overlap"] for o in overlaps.values()])))
     return row, measured, metrics
+
+
+def musicality_report(
+    engine: Engine,
+    manifest: pd.DataFrame,
+    cfg: EvaluateConfig,
+    options: EngineOptions | None,
+    progress: bool,
+    out: Path,
+) -> dict[str, Any]:
+    """Musicality (:mod:`moodtune.evaluation.musicality`) of ``cfg.n`` generated pieces of
+    ``cfg.musicality_seconds`` (the four quadrant moods in turn) beside as many real held-out renderings cut to
+    that length and the same real pieces with their notes shuffled in time; the mean of each measure per set and
+    its ratio to the real pieces', and per-piece histograms in ``musicality.png``."""
+    seconds = cfg.musicality_seconds
+    generated = generated_set(engine, cfg.n, seconds, cfg.seed, progress, options=options)
+    real = real_pieces(manifest, "test", cfg.n, seconds)
+    if not real:
+        raise MoodtuneError(f"{cfg.data}: no MIDI renderings in the test split to measure musicality against")
+    rng = np.random.default_rng(cfg.seed)
+    sets = {
+        f"{engine.name}: generated": generated.pieces,
+        "real held-out": real,
+        "trivial: real notes shuffled in time": [shuffled_in_time(p, rng) for p in real],
+    }
+    per_set = {name: set_musicality(pieces) for name, pieces in sets.items()}
+    means = {
+        name: {m: float(np.nanmean(v[m])) if np.isfinite(v[m]).any() else math.nan for m in MUSICALITY}
+        for name, v in per_set.items()
+    }
+    rows = []
+    for name, pieces in sets.items():
+        row: dict[str, Any] = {"set": name, "pieces": len(pieces)}
+        for m in MUSICALITY:
+            real_mean = means["real held-out"][m]
+            row[m] = _finite(means[name][m])
+            row[f"{m}_vs_real"] = _finite(means[name][m] / real_mean) if real_mean else None
+        rows.append(row)
+    plot_distributions(per_set, out / "musicality.png", f"{engine.name}: musicality per piece ({seconds:g} s)")
+    return {"seconds": seconds, "rows": rows}
 
 
 def reconstruction_rows(engine: Engine, rows: pd.DataFrame, seconds: float) -> list[dict[str, Any]]:
@@ -226,7 +273,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
             _clip_vectors(real_frames["mfcc"]), real.groups, _clip_vectors(ref_frames["mfcc"]).std(0)
         )
     }
-    train_metrics = None
+    train_metrics, musicality = None, None
     if engine.name == "symbolic":
         train_rows = pick_rows(manifest, "train", 4 * cfg.n)
         if "midi_path" not in train_rows:
@@ -260,6 +307,8 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
     if train_metrics is not None:
         groups = {"training data": train_metrics, **{k: v for k, v in per_piece.items() if v is not None}}
         plot_distributions(groups, out / "symbolic_metrics.png", f"{engine.name}: symbolic metrics per piece")
+        say(f"musicality of {cfg.n} pieces of {cfg.musicality_seconds:g} s beside real held-out pieces")
+        musicality = musicality_report(engine, manifest, cfg, options, progress, out)
 
     say("reconstruction of held-out clips and the mood trajectory")
     recon = reconstruction_rows(engine, pick_rows(manifest, "test", min(cfg.n, 32)), cfg.seconds)
@@ -275,6 +324,7 @@ def evaluate(cfg: EvaluateConfig, progress: bool = True, say: Callable[[str], No
         "mood_model": {"path": str(mood.path), **{k: v for k, v in mood.results.items() if k.startswith("test_")}},
         "rows": rows,
         "reconstruction": recon,
+        "musicality": musicality,
         "trajectory": trajectory,
         "plain_features": {
             "per_mood": features,
@@ -357,6 +407,32 @@ def render_markdown(report: dict[str, Any]) -> str:
             "Means per piece:",
             "",
             _table(report["rows"], means),
+        ]
+    if report.get("musicality"):
+        mus = report["musicality"]
+        names = {
+            "topline_stepwise": "top-line stepwise",
+            "bar_recurrence": "bar recurrence",
+            "chord_clarity": "chord clarity",
+            "cadence_rate": "cadences",
+        }
+        lines += [
+            "",
+            f"## Musicality ({mus['seconds']:g} s pieces; ratio to the real pieces in brackets)",
+            "",
+            "Definitions: docs/evaluation.md. Plot: musicality.png.",
+            "",
+            _table(
+                [
+                    {
+                        "set": r["set"],
+                        "pieces": r["pieces"],
+                        **{m: None if r[m] is None else f"{r[m]} ({r[f'{m}_vs_real']})" for m in MUSICALITY},
+                    }
+                    for r in mus["rows"]
+                ],
+                [("set", "set"), ("pieces", "pieces"), *[(m, names[m]) for m in MUSICALITY]],
+            ),
         ]
     if report["reconstruction"]:
         lines += [

@@ -83,6 +83,19 @@ def pick_rows(manifest: pd.DataFrame, split: str, n: int) -> pd.DataFrame:
     return rows.iloc[idx].reset_index(drop=True)
 
 
+def real_pieces(manifest: pd.DataFrame, split: str, n: int, seconds: float) -> list[GridPiece]:
+    """The first ``seconds`` of up to ``n`` MIDI renderings of ``split`` (each once, evenly spaced over the
+    split; renderings whose file is gone are left out)."""
+    if "midi_path" not in manifest:
+        return []
+    rows = manifest[manifest["split"] == split]
+    paths = [p for p in rows["midi_path"].drop_duplicates() if isinstance(p, str) and p and os.path.isfile(p)]
+    if not paths:
+        return []
+    idx = np.unique(np.linspace(0, len(paths) - 1, min(n, len(paths))).round().astype(int))
+    return [read_piece(paths[i], 0.0, seconds) for i in idx]
+
+
 def real_set(rows: pd.DataFrame, seconds: float, sr: int, name: str = "real held-out") -> SampleSet:
     """The clips of manifest ``rows`` (first ``seconds`` of each), their labels, and their MIDI notes where
     the manifest keeps MIDI (``midi_path``)."""

@@ -46,11 +46,16 @@ class GridNote:
 
 @dataclass(frozen=True)
 class GridPiece:
-    """Notes (drums excluded), ticks per beat and the length in seconds."""
+    """Notes (drums excluded), ticks per beat and the length in seconds; where known, the bar lines (ticks from
+    the piece's start), the number of the first of them in the whole piece (0: the piece's first bar), and the
+    length in ticks. Without bar lines a bar is 4 beats from tick 0."""
 
     notes: tuple[GridNote, ...]
     resolution: int
     seconds: float
+    downbeats: tuple[int, ...] = ()
+    first_bar: int = 0
+    ticks: int = 0
 
 
 def piece_from_midi(pm: pretty_midi.PrettyMIDI, start_s: float = 0.0, end_s: float | None = None) -> GridPiece:
@@ -66,7 +71,17 @@ def piece_from_midi(pm: pretty_midi.PrettyMIDI, start_s: float = 0.0, end_s: flo
         for n in inst.notes
         if start_s <= n.start < end_s
     ]
-    return GridPiece(tuple(sorted(notes, key=lambda n: (n.start, n.pitch))), pm.resolution, max(end_s - start_s, 0.0))
+    bars = [int(pm.time_to_tick(t)) for t in pm.get_downbeats()]
+    inside = tuple(b - first for b in bars if first <= b < last)
+    before = sum(1 for b in bars if b < first)
+    return GridPiece(
+        tuple(sorted(notes, key=lambda n: (n.start, n.pitch))),
+        pm.resolution,
+        max(end_s - start_s, 0.0),
+        inside,
+        before,
+        last - first,
+    )
 
 
 def read_piece(path: str | os.PathLike[str], start_s: float = 0.0, end_s: float | None = None) -> GridPiece:
