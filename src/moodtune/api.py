@@ -40,11 +40,27 @@ def symbolic_options(
     top_p: float | None = None,
     primer: str | None = None,
     guidance: float | None = None,
+    tempo: float | None = None,
+    key: str | None = None,
+    meter: str | None = None,
+    bars: int | None = None,
 ) -> SymbolicOptions | None:
-    """The symbolic engine's options, or None when none is set."""
-    if notes is None and top_k is None and top_p is None and primer is None and guidance is None:
-        return None
-    return SymbolicOptions(notes=notes, top_k=top_k, top_p=top_p, primer=primer, guidance=guidance)
+    """The symbolic engine's options, or None when none is set: sampling (``notes``, ``top_k``, ``top_p``,
+    ``primer``, ``guidance``) and the piece's controls (``tempo`` in BPM, ``key`` such as ``"D major"``, ``meter``
+    such as ``"3/4"``, ``bars``)."""
+    given = {
+        "notes": notes,
+        "top_k": top_k,
+        "top_p": top_p,
+        "primer": primer,
+        "guidance": guidance,
+        "tempo": tempo,
+        "key": key,
+        "meter": meter,
+        "bars": bars,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    return SymbolicOptions(**given) if given else None
 
 
 def make_request(

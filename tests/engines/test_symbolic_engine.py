@@ -230,3 +230,62 @@ def test_audio_has_the_asked_length(run_dir):
     assert abs(result.audio[-1]) < 1e-3
     by_notes = engine.generate(Request(mood=Mood.named("angry"), seed=4, options=SymbolicOptions(notes=10)))
     assert len(by_notes.audio) / by_notes.sr >= by_notes.midi.get_end_time()
+
+
+@pytest.fixture(scope="module")
+def beats_run(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sym_beats")
+    cfg = SymbolicTrainConfig(data=str(data_dir), out=str(out), tokens="beats", epochs=3, size="debug", seq_len=64)
+    train(cfg, progress=False)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("mood", "tempo", "key", "meter", "bars"),
+    [("calm", 72.0, "D major", "3/4", 6), ("angry", 151.0, "F# minor", "5/4", 3), ("sad", 45.5, "Bb major", "4/4", 4)],
+)
+def test_controls_set_tempo_key_meter_and_bars(beats_run, mood, tempo, key, meter, bars):
+    from moodtune.midi.analysis import parse_key, to_key
+    from moodtune.midi.tokens import midi_notes
+
+    opts = SymbolicOptions(tempo=tempo, key=key, meter=meter, bars=bars)
+    result = load_engine(beats_run).generate(Request(mood=Mood.named(mood), seed=3, options=opts))
+    pm = result.midi
+    _, tempi = pm.get_tempo_changes()
+    assert len(tempi) == 1 and tempi[0] == pytest.approx(tempo, rel=1e-4)  # one tempo, the asked one
+    beats = int(meter.split("/")[0])
+    assert [(ts.numerator, ts.denominator) for ts in pm.time_signature_changes] == [(beats, 4)]
+    length = bars * beats * 60.0 / tempo
+    assert len(result.audio) == round(length * result.sr)  # exactly the asked bars
+    assert max(n.end for n in pm.instruments[0].notes) <= length + 1e-6
+    # the key is the same piece moved: the notes of the request without a key, moved into the asked one
+    unkeyed = dataclasses.replace(opts, key=None)
+    plain = load_engine(beats_run).generate(Request(mood=Mood.named(mood), seed=3, options=unkeyed)).midi
+    moved = to_key(midi_notes(plain), *parse_key(key))
+    assert sorted((round(n.start, 4), n.pitch) for n in midi_notes(pm)) == sorted(
+        (round(n.start, 4), n.pitch) for n in moved
+    )
+    assert {k: result.metadata[k] for k in ("tempo", "key", "meter", "bars")} == dict(
+        tempo=tempo, key=key, meter=meter, bars=bars
+    )
+
+
+def test_controls_left_out_follow_the_mood_and_bad_ones_are_refused(beats_run, run_dir, capsys):
+    engine = load_engine(beats_run)
+    free = engine.generate(Request(mood=Mood.named("happy"), seconds=8, seed=2))
+    fixed = engine.generate(Request(mood=Mood.named("happy"), seconds=8, seed=2, options=SymbolicOptions(tempo=90)))
+    assert fixed.midi.get_tempo_changes()[1].tolist() == [90.0] and len(fixed.audio) == len(free.audio)
+    for bad, message in [
+        (dict(tempo=20), "tempo must lie in"),
+        (dict(key="H major"), "unknown key"),
+        (dict(meter="6/8"), "unknown meter"),
+        (dict(bars=0), "bars must lie in"),
+        (dict(bars=4, notes=10), "bars or notes"),
+    ]:
+        with pytest.raises(MoodtuneError, match=message):
+            SymbolicOptions(**bad)
+    with pytest.raises(MoodtuneError, match="tempo, bars: this model's tokens"):  # timed tokens have no bars
+        load_engine(run_dir).generate(Request(mood=Mood.named("sad"), options=SymbolicOptions(tempo=90, bars=2)))
+    args = ["generate", "--mood", "calm", "--checkpoint", str(beats_run), "--out", "x.mid"]
+    assert main([*args, "--bars", "4", "--seconds", "10"]) == 2
+    assert "give --bars or --seconds, not both" in capsys.readouterr().err

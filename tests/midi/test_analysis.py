@@ -33,3 +33,29 @@ def test_key_signature_and_final_bass_resolve_relative_and_dominant_confusions()
     # With one sharp only G major / E minor are candidates, whatever the profile prefers.
     d_major_ish = [62, 66, 69, 74, 62, 66, 69, 67, 71]
     assert estimate_key(d_major_ish, sharps=1)[0] in (7, 4)
+
+
+def test_a_piece_moves_into_every_asked_key():
+    from moodtune.midi.analysis import estimated_key, parse_key, to_key
+    from moodtune.midi.tokens import NoteEvent
+
+    # a C major tune over a I-IV-V-I bass, and an A minor one: each moved into all 24 keys reads as that key
+    c_major = [60, 62, 64, 65, 67, 65, 64, 62, 64, 65, 67, 69, 71, 72, 67, 60]
+    a_minor = [57, 59, 60, 62, 64, 62, 60, 59, 60, 62, 64, 65, 68, 69, 64, 57]
+    for tune, bass in ((c_major, [48, 53, 55, 48]), (a_minor, [45, 50, 52, 45])):
+        piece = [NoteEvent(i * 0.5, 0.5, p, 80) for i, p in enumerate(tune)]
+        piece += [NoteEvent(i * 2.0, 2.0, p, 70) for i, p in enumerate(bass)]
+        for name in ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"):
+            for mode in ("major", "minor"):
+                assert estimated_key(to_key(piece, *parse_key(f"{name} {mode}"))) == parse_key(f"{name} {mode}")
+
+
+def test_keys_are_parsed_or_refused():
+    from moodtune.errors import MoodtuneError
+    from moodtune.midi.analysis import parse_key
+
+    assert parse_key("D major") == (2, "major") and parse_key(" f# Minor ") == (6, "minor")
+    assert parse_key("Bb major") == (10, "major") and parse_key("Cb minor") == (11, "minor")
+    for bad in ("H major", "D", "D dorian", "", "D major minor"):
+        with pytest.raises(MoodtuneError, match="unknown key"):
+            parse_key(bad)

@@ -13,8 +13,13 @@ from rich.console import Console
 
 from moodtune.api import make_request, open_engine, symbolic_options
 from moodtune.engines.base import Engine, Request
+from moodtune.engines.symbolic import MAX_TEMPO, MIN_TEMPO
+from moodtune.errors import MoodtuneError
 from moodtune.shipped import shipped_engines, shipped_index
 from moodtune.training.config import option_flag
+
+#: The length a request has unless it says otherwise: the Request's own default.
+DEFAULT_SECONDS: float = Request.__dataclass_fields__["seconds"].default  # type: ignore[assignment]
 
 
 def positive_int(text: str) -> int:
@@ -83,7 +88,9 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
         "--style",
         help="style / genre known to the model (default: one of the model's styles, drawn with the seed)",
     )
-    p.add_argument("--seconds", type=float, default=30.0, help="length (default %(default)s)")
+    p.add_argument(
+        "--seconds", type=float, help=f"length (default {DEFAULT_SECONDS:g}; symbolic engine: or --bars, not both)"
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default %(default)s)")
     p.add_argument("--plot", action="store_true", help="also write the spectrogram or waveform as PNG beside it")
@@ -99,6 +106,17 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
         )
         g.add_argument("--primer", help="MIDI file whose notes the generation continues")
         g.add_argument(
+            "--tempo",
+            type=float,
+            help=f"beats per minute, in [{MIN_TEMPO:g}, {MAX_TEMPO:g}] (default: the mood chooses the tempo of each bar)",
+        )
+        g.add_argument(
+            "--key",
+            help="key of the piece, e.g. 'D major', 'F# minor', 'Bb major' (default: the mood chooses the mode)",
+        )
+        g.add_argument("--meter", help="time signature N/4, N from 1 to 7, e.g. 3/4 (default: the model's choice)")
+        g.add_argument("--bars", type=positive_int, help="length in bars instead of --seconds")
+        g.add_argument(
             "--guidance",
             type=float,
             help="how hard to push towards the asked mood, in [0, 10]: 1 none, above 1 more (default 4 for a model "
@@ -108,12 +126,15 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
 
 def request_fields(args: argparse.Namespace) -> dict[str, Any]:
     """The Request fields :func:`add_sampling_args` adds (with the symbolic options, when any is set)."""
+    if getattr(args, "bars", None) is not None and args.seconds is not None:
+        raise MoodtuneError("--bars sets the length in bars: give --bars or --seconds, not both")
+    controls = {name: getattr(args, name, None) for name in ("tempo", "key", "meter", "bars")}
     return {
-        "seconds": args.seconds,
+        "seconds": DEFAULT_SECONDS if args.seconds is None else args.seconds,
         "style": args.style,
         "seed": args.seed,
         "temperature": args.temperature,
-        "options": symbolic_options(args.notes, args.top_k, args.top_p, args.primer, args.guidance),
+        "options": symbolic_options(args.notes, args.top_k, args.top_p, args.primer, args.guidance, **controls),
     }
 
 

@@ -26,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
 
 def run(args: argparse.Namespace, console: Console) -> int:
     start, end = Mood.parse(args.start), Mood.parse(args.end)
-    request = Request(trajectory=Trajectory(((0.0, start), (max(args.seconds, 1e-3), end))), **request_fields(args))
+    fields = request_fields(args)
+    request = Request(trajectory=Trajectory(((0.0, start), (max(fields["seconds"], 1e-3), end))), **fields)
     clean_stale_temps(Path(args.out).parent)  # what killed runs left in the output folder
     return print_written(console, generate_to_file(engine_from_args(args), request, args.out, plot=args.plot))

@@ -23,9 +23,19 @@ from moodtune.engines.base import Engine, EngineOptions, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.errors import MidiReadError, MoodtuneError
 from moodtune.labels import style_index
-from moodtune.midi.analysis import to_c_tonic
+from moodtune.midi.analysis import parse_key, to_c_tonic, to_key
 from moodtune.midi.render import FluidSynthRenderer, load_midi
-from moodtune.midi.tokens import BOS, EOS, PAD, Tokenizer, midi_meter, midi_notes, notes_to_midi, tokenizer_from_dict
+from moodtune.midi.tokens import (
+    BOS,
+    EOS,
+    PAD,
+    BeatTokenizer,
+    Tokenizer,
+    midi_meter,
+    midi_notes,
+    notes_to_midi,
+    tokenizer_from_dict,
+)
 from moodtune.models.symbolic import decoder_for, symbolic_model
 
 
@@ -56,16 +66,50 @@ class SymbolicOptions(EngineOptions):
     top_p: float | None = None
     primer: str | None = None
     guidance: float | None = None
+    tempo: float | None = None
+    key: str | None = None
+    meter: str | None = None
+    bars: int | None = None
 
     def __post_init__(self) -> None:
         if self.notes is not None and not 1 <= self.notes <= 100_000:
             raise MoodtuneError(f"notes must lie in [1, 100000], got {self.notes}")
+        if self.tempo is not None and not MIN_TEMPO <= self.tempo <= MAX_TEMPO:
+            raise MoodtuneError(f"tempo must lie in [{MIN_TEMPO}, {MAX_TEMPO}] BPM, got {self.tempo:g}")
+        if self.key is not None:
+            parse_key(self.key)
+        if self.meter is not None:
+            beats_per_bar(self.meter)
+        if self.bars is not None and not 1 <= self.bars <= MAX_BARS:
+            raise MoodtuneError(f"bars must lie in [1, {MAX_BARS}], got {self.bars}")
+        if self.bars is not None and self.notes is not None:
+            raise MoodtuneError("give bars or notes, not both: each sets where the piece ends")
+        if self.meter is not None and self.primer is not None:
+            raise MoodtuneError("a meter cannot be asked of a continuation: the primer's meter holds")
         if self.top_k is not None and self.top_k < 1:
             raise MoodtuneError(f"top-k must be at least 1, got {self.top_k}")
         if self.top_p is not None and not 0.0 < self.top_p <= 1.0:
             raise MoodtuneError(f"top-p must lie in (0, 1], got {self.top_p}")
         if self.guidance is not None and not 0.0 <= self.guidance <= 10.0:
             raise MoodtuneError(f"guidance must lie in [0, 10], got {self.guidance}")
+
+
+#: Tempi (quarter notes per minute) a request may ask for.
+MIN_TEMPO, MAX_TEMPO = 30.0, 300.0
+#: Most bars a request may ask for.
+MAX_BARS = 1000
+#: Most quarter notes per bar the beat tokens can write.
+MAX_METER_BEATS = 7
+
+
+def beats_per_bar(meter: str) -> int:
+    """Quarter notes per bar of a meter written ``"3/4"``; MoodtuneError for what the tokens cannot write."""
+    top, _, bottom = meter.strip().partition("/")
+    if bottom.strip() == "4" and top.strip().isdigit() and 1 <= int(top) <= MAX_METER_BEATS:
+        return int(top)
+    raise MoodtuneError(
+        f"unknown meter {meter!r}: give N/4 with N from 1 to {MAX_METER_BEATS} (the tokens count quarter notes)"
+    )
 
 
 #: Sample rate of the rendered audio.
@@ -165,13 +209,17 @@ class SymbolicEngine(Engine):
         request = self.with_style(request)
         opts = self.sampling_options(request)
         tok = self.tokenizer
+        self.check_controls(opts)
         if primer is None:
             primer = self.primer_tokens(opts.primer) if opts.primer else []
+        if opts.meter is not None:
+            primer = [f"METER_{beats_per_bar(opts.meter)}", *primer]  # the piece opens with the asked meter
         tokens = [BOS, *primer]
         ids = tok.ids(tokens)
         clock = tok.clock()  # the time each token has reached: the mood asked for there conditions the next
         elapsed = [0.0, *(clock(t) for t in primer)]
-        moods = [[float(v), float(a), 1.0] for v, a in request.mood_at(np.asarray(elapsed))]
+        scale = self.time_scale(opts)  # seconds of music per second of the model's clock
+        moods = [[float(v), float(a), 1.0] for v, a in request.mood_at(np.asarray(elapsed) * scale)]
         decoder = decoder_for(self.model, self.guidance(opts))
         top_p = self.top_p(opts)
         style = torch.tensor([self.style_index(request.style)], device=self.device)
@@ -181,9 +229,15 @@ class SymbolicEngine(Engine):
         eos = tok.index.get(EOS)
         if eos is not None:
             banned.add(eos)  # length is the request's, not the model's
+        if opts.tempo is not None:  # every new bar takes the tempo bin nearest the asked tempo
+            asked = self.tempo_bin(opts.tempo)
+            banned |= {tok.index[t] for t in tok.vocabulary if t.startswith("TEMPO_") and t != asked}
         gen = torch.Generator().manual_seed(request.seed)
         target_notes = opts.notes
+        bars_left = opts.bars
         budget = 40 * (target_notes or int(request.seconds * 20)) + len(tokens)
+        if bars_left is not None:
+            budget = 50 * MAX_METER_BEATS * BeatTokenizer.PER_BEAT * bars_left + len(tokens)
         n_primer_notes = len(tok.decode(primer))
         masks: dict[str, torch.Tensor] = {}  # per previous token, the ids that may not come next
         while len(tokens) < budget:
@@ -198,6 +252,10 @@ class SymbolicEngine(Engine):
                 probs = torch.softmax(filter_logits(logits / request.temperature, opts.top_k, top_p), dim=-1)
                 choice = int(torch.multinomial(probs, 1, generator=gen))
             token = tok.vocabulary[choice]
+            if token == "BAR" and bars_left is not None:
+                if bars_left == 0:  # the asked bars are written: this bar line would open one more
+                    break
+                bars_left -= 1
             tokens.append(token)
             ids.append(choice)
             closed = {tok.index[c] for c in tok.closed_by(token)} - banned
@@ -205,14 +263,33 @@ class SymbolicEngine(Engine):
                 banned |= closed
                 masks.clear()
             elapsed.append(clock(token))
-            v, a = request.mood_at(np.asarray(elapsed[-1:]))[0]
+            v, a = request.mood_at(np.asarray(elapsed[-1:]) * scale)[0]
             moods.append([float(v), float(a), 1.0])
             if target_notes is not None:
                 if len(tok.decode(tokens[1:])) - n_primer_notes >= target_notes:
                     break
-            elif elapsed[-1] >= request.seconds + (elapsed[len(primer)] if primer else 0.0):
+            elif bars_left is None and (elapsed[-1] - elapsed[len(primer)]) * scale >= request.seconds:
                 break
         return tokens[1:]
+
+    def tempo_bin(self, bpm: float) -> str:
+        """The model's ``TEMPO_t`` token nearest to ``bpm``."""
+        assert isinstance(self.tokenizer, BeatTokenizer)
+        return self.tokenizer.tempo_token(bpm)
+
+    def time_scale(self, opts: SymbolicOptions) -> float:
+        """Seconds of music per second of the model's clock: with an asked tempo the notes written on the beats
+        of its nearest tempo bin are moved onto the asked tempo's; 1 otherwise."""
+        return 1.0 if opts.tempo is None else float(self.tempo_bin(opts.tempo).partition("_")[2]) / opts.tempo
+
+    def check_controls(self, opts: SymbolicOptions) -> None:
+        """Refuse a tempo, meter or bar count asked of a model whose tokens have no bars with a tempo each."""
+        asked = [name for name in ("tempo", "meter", "bars") if getattr(opts, name) is not None]
+        if asked and not (isinstance(self.tokenizer, BeatTokenizer) and self.tokenizer.bar_tempo):
+            raise MoodtuneError(
+                f"{', '.join(asked)}: this model's tokens ({self.tokenizer.kind}) have no bars with their own tempo; "
+                "train with --tokens beats for these controls"
+            )
 
     def sampling_options(self, request: Request) -> SymbolicOptions:
         """The request's :class:`SymbolicOptions` (defaults when it has none)."""
@@ -225,13 +302,27 @@ class SymbolicEngine(Engine):
         opts = self.sampling_options(request)
         primer = self.primer_tokens(opts.primer) if opts.primer else []
         tokens = self.generate_tokens(request, primer)
+        if opts.tempo is not None:  # every bar at the asked tempo (a primer's bars too)
+            tempo_bin = self.tempo_bin(opts.tempo)
+            tokens = [tempo_bin if t.startswith("TEMPO_") else t for t in tokens]
+            primer = [tempo_bin if t.startswith("TEMPO_") else t for t in primer]
+        scale = self.time_scale(opts)
         notes = self.tokenizer.decode(tokens)
+        meter = self.tokenizer.meter_of(tokens)
+        if opts.tempo is not None:  # the notes sit on the beats of the tempo bin: moved onto the asked tempo's
+            notes = [replace(n, start=n.start * scale, duration=n.duration * scale) for n in notes]
+            meter = replace(meter, bpm=opts.tempo, changes=())
+        if opts.bars is not None:
+            primer_bars = sum(t == "BAR" for t in primer)
+            horizon = meter.seconds_at((primer_bars + opts.bars) * meter.beats_per_bar)
+        else:
+            horizon = request.seconds + self.tokenizer.duration(primer) * scale
         if opts.notes is None:
-            horizon = request.seconds + self.tokenizer.duration(primer)
             notes = [replace(n, duration=min(n.duration, horizon - n.start)) for n in notes if n.start < horizon]
+        if opts.key is not None:
+            notes = to_key(notes, *parse_key(opts.key))
         if not notes:
             raise MoodtuneError("the model produced no notes; try a higher temperature or another seed")
-        meter = self.tokenizer.meter_of(tokens)
         bars = meter.beats_per_bar if self.tokenizer.kind == "beats" else None
         pm = notes_to_midi(notes, tempo=meter.bpm, beats_per_bar=bars, tempo_changes=meter.changes)
         with FluidSynthRenderer(self.soundfont, self.sr) as renderer:
@@ -246,5 +337,6 @@ class SymbolicEngine(Engine):
             "style": request.style,
             "guidance": self.guidance(opts),
             "top_p": self.top_p(opts),
+            **{k: getattr(opts, k) for k in ("tempo", "key", "meter", "bars") if getattr(opts, k) is not None},
         }
         return Result(audio, self.sr, None, meta, midi=pm)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from moodtune.errors import MoodtuneError
 from moodtune.midi.tokens import NoteEvent
 
 # Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
@@ -102,3 +103,41 @@ def to_c_tonic(notes: list[NoteEvent], tonic: int | None = None) -> list[NoteEve
         final_bass = min(n.pitch for n in notes if n.start >= last - 1e-6)
         shift = tonic_shift([n.pitch for n in notes], [n.duration for n in notes], final_bass)
     return [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes if 21 <= n.pitch + shift <= 108]
+
+
+_LETTERS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+_ACCIDENTALS = {"": 0, "#": 1, "♯": 1, "b": -1, "♭": -1}
+
+
+def parse_key(text: str) -> tuple[int, str]:
+    """``"D major"``, ``"F# minor"``, ``"Bb major"`` -> ``(tonic pitch class, mode)``; MoodtuneError otherwise."""
+    parts = text.strip().split()
+    if len(parts) == 2 and parts[1].lower() in ("major", "minor"):
+        name, mode = parts[0], parts[1].lower()
+        letter, accidental = name[:1].lower(), name[1:]
+        if letter in _LETTERS and accidental in _ACCIDENTALS:
+            return (_LETTERS[letter] + _ACCIDENTALS[accidental]) % 12, mode
+    raise MoodtuneError(f"unknown key {text!r}: give a tonic and a mode, e.g. 'D major', 'F# minor' or 'Bb major'")
+
+
+def estimated_key(notes: Sequence[NoteEvent]) -> tuple[int, str]:
+    """The key of a piece: Krumhansl-Kessler profiles of its duration-weighted pitches, the relative key settled
+    by its final bass note."""
+    last = max(n.start for n in notes)
+    final_bass = min(n.pitch for n in notes if n.start >= last - 1e-6)
+    return estimate_key([n.pitch for n in notes], [n.duration for n in notes], final_bass=final_bass)
+
+
+def to_key(notes: list[NoteEvent], tonic: int, mode: str) -> list[NoteEvent]:
+    """Move a piece into the key ``(tonic, mode)``: transposed from its estimated tonic by at most a tritone, then,
+    where its estimated mode differs, into the parallel mode (scale degrees 3, 6 and 7 moved by a semitone).
+    Notes that would leave the piano's range are dropped."""
+    if not notes:
+        return notes
+    here, here_mode = estimated_key(notes)
+    shift = shift_to_c(here) - shift_to_c(tonic)
+    shift = (shift + 6) % 12 - 6
+    moved = [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes]
+    if here_mode != mode:
+        moved = [dataclasses.replace(n, pitch=to_parallel_mode(n.pitch, tonic, here_mode)) for n in moved]
+    return [n for n in moved if 21 <= n.pitch <= 108]
