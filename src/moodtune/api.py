@@ -44,10 +44,13 @@ def symbolic_options(
     key: str | None = None,
     meter: str | None = None,
     bars: int | None = None,
+    repeat: float | None = None,
+    plan: bool | None = None,
 ) -> SymbolicOptions | None:
     """The symbolic engine's options, or None when none is set: sampling (``notes``, ``top_k``, ``top_p``,
     ``primer``, ``guidance``) and the piece's controls (``tempo`` in BPM, ``key`` such as ``"D major"``, ``meter``
-    such as ``"3/4"``, ``bars``)."""
+    such as ``"3/4"``, ``bars``) and the plan (``plan``: False writes without one; ``repeat``: the chance a phrase
+    restates an earlier one)."""
     given = {
         "notes": notes,
         "top_k": top_k,
@@ -58,6 +61,8 @@ def symbolic_options(
         "key": key,
         "meter": meter,
         "bars": bars,
+        "repeat": repeat,
+        "plan": plan,
     }
     given = {k: v for k, v in given.items() if v is not None}
     return SymbolicOptions(**given) if given else None
@@ -180,6 +185,7 @@ def write_symbolic_outputs(result: Result, out: Path, engine_name: str) -> dict[
         "png": str(png),
         "notes": len(notes),
         "seconds": round(len(result.audio) / result.sr, 2),
+        **{k: result.metadata[k] for k in ("form", "chords") if k in result.metadata},
     }
 
 

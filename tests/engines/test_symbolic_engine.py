@@ -289,3 +289,26 @@ def test_controls_left_out_follow_the_mood_and_bad_ones_are_refused(beats_run, r
     args = ["generate", "--mood", "calm", "--checkpoint", str(beats_run), "--out", "x.mid"]
     assert main([*args, "--bars", "4", "--seconds", "10"]) == 2
     assert "give --bars or --seconds, not both" in capsys.readouterr().err
+
+
+def test_pieces_follow_their_plan_of_chords_and_phrases(beats_run):
+    from moodtune.engines.plan import CHORDS, PHRASE_BARS
+    from moodtune.evaluation.musicality import bar_recurrence, chord_clarity
+    from moodtune.evaluation.symbolic_metrics import piece_from_midi
+
+    engine = load_engine(beats_run)
+    opts = SymbolicOptions(bars=4 * PHRASE_BARS, repeat=1.0, meter="4/4")
+    result = engine.generate(Request(mood=Mood.named("happy"), seed=5, options=opts))
+    chords = result.metadata["chords"].split()
+    assert len(chords) == 4 * PHRASE_BARS and result.metadata["form"].startswith("A A'")
+    pm = result.midi
+    bar_ticks = 4 * pm.resolution
+    for note in pm.instruments[0].notes:
+        tick = pm.time_to_tick(note.start)
+        if tick % pm.resolution == 0:  # on a beat: a tone of its bar's chord
+            assert note.pitch % 12 in CHORDS[chords[tick // bar_ticks]], (tick, note.pitch, chords)
+    piece = piece_from_midi(pm)
+    assert chord_clarity(piece) > 0.9
+    assert bar_recurrence(piece) >= 0.5  # every restated phrase copies three of its four bars
+    free = engine.generate(Request(mood=Mood.named("happy"), seed=5, options=SymbolicOptions(plan=False, bars=16)))
+    assert "chords" not in free.metadata and bar_recurrence(piece_from_midi(free.midi)) < 0.5

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from moodtune.api import make_request, open_engine, symbolic_options
 from moodtune.engines.base import Engine, Request
+from moodtune.engines.plan import DEFAULT_REPEAT
 from moodtune.engines.symbolic import MAX_TEMPO, MIN_TEMPO
 from moodtune.errors import MoodtuneError
 from moodtune.shipped import shipped_engines, shipped_index
@@ -108,7 +109,7 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
         g.add_argument(
             "--tempo",
             type=float,
-            help=f"beats per minute, in [{MIN_TEMPO:g}, {MAX_TEMPO:g}] (default: the mood chooses the tempo of each bar)",
+            help=f"beats per minute, in [{MIN_TEMPO:g}, {MAX_TEMPO:g}] (default: the mood chooses each bar's tempo)",
         )
         g.add_argument(
             "--key",
@@ -116,6 +117,16 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
         )
         g.add_argument("--meter", help="time signature N/4, N from 1 to 7, e.g. 3/4 (default: the model's choice)")
         g.add_argument("--bars", type=positive_int, help="length in bars instead of --seconds")
+        g.add_argument(
+            "--repeat",
+            type=float,
+            help=f"chance, in [0, 1], that a phrase restates an earlier one (default {DEFAULT_REPEAT:g})",
+        )
+        g.add_argument(
+            "--no-plan",
+            action="store_true",
+            help="write without a plan of chords and phrases (the network alone decides every note)",
+        )
         g.add_argument(
             "--guidance",
             type=float,
@@ -128,7 +139,9 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
     """The Request fields :func:`add_sampling_args` adds (with the symbolic options, when any is set)."""
     if getattr(args, "bars", None) is not None and args.seconds is not None:
         raise MoodtuneError("--bars sets the length in bars: give --bars or --seconds, not both")
-    controls = {name: getattr(args, name, None) for name in ("tempo", "key", "meter", "bars")}
+    controls = {name: getattr(args, name, None) for name in ("tempo", "key", "meter", "bars", "repeat")}
+    if getattr(args, "no_plan", False):
+        controls["plan"] = False
     return {
         "seconds": DEFAULT_SECONDS if args.seconds is None else args.seconds,
         "style": args.style,

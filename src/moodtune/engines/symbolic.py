@@ -21,6 +21,7 @@ from torch import nn
 from moodtune.audio.io import fit_length
 from moodtune.engines.base import Engine, EngineOptions, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
+from moodtune.engines.plan import COPY_MOOD_DISTANCE, DEFAULT_REPEAT, PHRASE_BARS, Plan, PlanFollower
 from moodtune.errors import MidiReadError, MoodtuneError
 from moodtune.labels import style_index
 from moodtune.midi.analysis import parse_key, to_c_tonic, to_key
@@ -70,8 +71,12 @@ class SymbolicOptions(EngineOptions):
     key: str | None = None
     meter: str | None = None
     bars: int | None = None
+    plan: bool = True
+    repeat: float | None = None
 
     def __post_init__(self) -> None:
+        if self.repeat is not None and not 0.0 <= self.repeat <= 1.0:
+            raise MoodtuneError(f"repeat must lie in [0, 1], got {self.repeat}")
         if self.notes is not None and not 1 <= self.notes <= 100_000:
             raise MoodtuneError(f"notes must lie in [1, 100000], got {self.notes}")
         if self.tempo is not None and not MIN_TEMPO <= self.tempo <= MAX_TEMPO:
@@ -202,7 +207,14 @@ class SymbolicEngine(Engine):
 
     @torch.no_grad()
     def generate_tokens(self, request: Request, primer: list[str] | None = None) -> list[str]:
-        """Sample until the options' ``notes`` notes, or ``request.seconds`` of music, have been written.
+        """Sample until the options' ``notes`` notes, or ``request.seconds`` of music, have been written (see
+        :meth:`write`)."""
+        return self.write(request, primer)[0]
+
+    @torch.no_grad()
+    def write(self, request: Request, primer: list[str] | None = None) -> tuple[list[str], PlanFollower | None]:
+        """The tokens, sampled until the options' ``notes`` notes, ``bars`` bars or ``request.seconds`` of music
+        have been written, and the plan they followed (None: none).
 
         The result starts with the primer's tokens (``primer``, else read from the options' ``primer``).
         """
@@ -240,24 +252,14 @@ class SymbolicEngine(Engine):
             budget = 50 * MAX_METER_BEATS * BeatTokenizer.PER_BEAT * bars_left + len(tokens)
         n_primer_notes = len(tok.decode(primer))
         masks: dict[str, torch.Tensor] = {}  # per previous token, the ids that may not come next
-        while len(tokens) < budget:
-            logits = decoder.next_logits(ids, moods, style)
-            mask = masks.get(tokens[-1])
-            if mask is None:
-                mask = masks[tokens[-1]] = torch.tensor(sorted(banned.union(tok.ids(tok.banned_after(tokens[-1])))))
-            logits[mask] = -float("inf")
-            if request.temperature <= 0:
-                choice = int(torch.argmax(logits))
-            else:
-                probs = torch.softmax(filter_logits(logits / request.temperature, opts.top_k, top_p), dim=-1)
-                choice = int(torch.multinomial(probs, 1, generator=gen))
-            token = tok.vocabulary[choice]
-            if token == "BAR" and bars_left is not None:
-                if bars_left == 0:  # the asked bars are written: this bar line would open one more
-                    break
-                bars_left -= 1
+        follower = self.plan_follower(opts, request, primer)
+        bar_starts: list[int] = []  # where each bar written under the plan starts in ``tokens``
+        force_bar = False  # a copied bar ends at the next bar line
+
+        def push(token: str) -> None:
+            nonlocal banned
             tokens.append(token)
-            ids.append(choice)
+            ids.append(tok.index[token])
             closed = {tok.index[c] for c in tok.closed_by(token)} - banned
             if closed:
                 banned |= closed
@@ -265,12 +267,74 @@ class SymbolicEngine(Engine):
             elapsed.append(clock(token))
             v, a = request.mood_at(np.asarray(elapsed[-1:]) * scale)[0]
             moods.append([float(v), float(a), 1.0])
+            if follower is not None:
+                if token == "BAR":
+                    bar_starts.append(len(tokens) - 1)
+                follower.see(token, float(v))
+
+        while len(tokens) < budget:
+            if force_bar:
+                token, force_bar = "BAR", False
+            else:
+                logits = decoder.next_logits(ids, moods, style)
+                mask = masks.get(tokens[-1])
+                if mask is None:
+                    mask = masks[tokens[-1]] = torch.tensor(sorted(banned.union(tok.ids(tok.banned_after(tokens[-1])))))
+                logits[mask] = -float("inf")
+                planned = follower.banned() if follower is not None else None
+                if planned is not None and len(planned):
+                    logits[planned] = -float("inf")
+                if request.temperature <= 0:
+                    choice = int(torch.argmax(logits))
+                else:
+                    probs = torch.softmax(filter_logits(logits / request.temperature, opts.top_k, top_p), dim=-1)
+                    choice = int(torch.multinomial(probs, 1, generator=gen))
+                token = tok.vocabulary[choice]
+            if token == "BAR" and bars_left is not None:
+                if bars_left == 0:  # the asked bars are written: this bar line would open one more
+                    break
+                bars_left -= 1
+            source = self.copied_bar(follower, bar_starts, elapsed, request, scale) if token == "BAR" else None
+            if source is not None:  # the plan restates an earlier bar: its tokens again, then the next bar line
+                first, last = bar_starts[source], (bar_starts[source + 1 :] or [len(tokens)])[0]
+                for t in tokens[first:last]:
+                    push(t)
+                force_bar = True
+            else:
+                push(token)
             if target_notes is not None:
                 if len(tok.decode(tokens[1:])) - n_primer_notes >= target_notes:
                     break
             elif bars_left is None and (elapsed[-1] - elapsed[len(primer)]) * scale >= request.seconds:
                 break
-        return tokens[1:]
+        return tokens[1:], follower
+
+    def plan_follower(self, opts: SymbolicOptions, request: Request, primer: list[str]) -> PlanFollower | None:
+        """What keeps the piece to a plan of chords and phrases (:mod:`moodtune.engines.plan`), for a model that
+        writes bars in C (beat tokens, pieces moved to a C tonic) and a piece that is not a continuation; None
+        otherwise or when the options turn the plan off."""
+        tok = self.tokenizer
+        if not opts.plan or not self.transpose or not isinstance(tok, BeatTokenizer) or not tok.bar_tempo:
+            return None
+        if any(t.startswith("PITCH_") for t in primer):
+            return None
+        return PlanFollower(tok, Plan(request.seed, DEFAULT_REPEAT if opts.repeat is None else opts.repeat))
+
+    @staticmethod
+    def copied_bar(
+        follower: PlanFollower | None, bar_starts: list[int], elapsed: list[float], request: Request, scale: float
+    ) -> int | None:
+        """The earlier bar the plan has the next bar restate, where the mood asked for now is still near the one
+        that bar was written in; None to write the next bar afresh."""
+        if follower is None:
+            return None
+        now = elapsed[-1] * scale
+        follower.plan.phrase((follower.bar + 1) // PHRASE_BARS, float(request.mood_at(np.asarray([now]))[0][0]))
+        source = follower.plan.source_bar(follower.bar + 1)
+        if source is None or source >= len(bar_starts):
+            return None
+        then = request.mood_at(np.asarray([elapsed[bar_starts[source]] * scale, now]))
+        return source if float(np.linalg.norm(then[0] - then[1])) <= COPY_MOOD_DISTANCE else None
 
     def tempo_bin(self, bpm: float) -> str:
         """The model's ``TEMPO_t`` token nearest to ``bpm``."""
@@ -301,7 +365,7 @@ class SymbolicEngine(Engine):
         request = self.with_style(request)
         opts = self.sampling_options(request)
         primer = self.primer_tokens(opts.primer) if opts.primer else []
-        tokens = self.generate_tokens(request, primer)
+        tokens, follower = self.write(request, primer)
         if opts.tempo is not None:  # every bar at the asked tempo (a primer's bars too)
             tempo_bin = self.tempo_bin(opts.tempo)
             tokens = [tempo_bin if t.startswith("TEMPO_") else t for t in tokens]
@@ -339,4 +403,6 @@ class SymbolicEngine(Engine):
             "top_p": self.top_p(opts),
             **{k: getattr(opts, k) for k in ("tempo", "key", "meter", "bars") if getattr(opts, k) is not None},
         }
+        if follower is not None:  # the plan the notes were written under, in the piece's key
+            meta["form"], meta["chords"] = follower.form(), " ".join(follower.chords())
         return Result(audio, self.sr, None, meta, midi=pm)
