@@ -33,6 +33,8 @@ DEFAULT_REPEAT = 0.2
 STEP = 2
 #: Chance that an onset may leave the melody's step.
 LEAP_CHANCE = 0.35
+#: Chance that an onset on the beat (outside a cadence bar) may take any note: a suspension or appoggiatura.
+FREE_BEAT_CHANCE = 0.15
 #: Notes an onset may write below the melody before the melody's own note must come.
 ACCOMPANIMENT_NOTES = 2
 #: A phrase is copied only while the asked mood is within this distance of the one its original was written in.
@@ -159,6 +161,7 @@ class PlanFollower:
         self.onset_top: int | None = None  # the highest pitch written at the current onset, and how many
         self.onset_notes = 0
         self.leap = False  # this onset may leave the melody's step
+        self.free = False  # this onset, on the beat, may take a tone outside the chord
         self.moves = ("POS_", "BAR")
         self.move_ids = [i for t, i in tokenizer.index.items() if t.startswith(self.moves)]
         self.pitch_ids = {p: tokenizer.index[f"PITCH_{p}"] for p in range(tokenizer.MIN_PITCH, tokenizer.MAX_PITCH + 1)}
@@ -197,7 +200,9 @@ class PlanFollower:
         """A new position: what the melody was before it, and whether this onset may leap."""
         self.before, self.held = self.top, self.top is not None and self.top_end > self._now()
         self.onset_top, self.onset_notes = None, 0
-        self.leap = self.rng.random() < LEAP_CHANCE
+        phrase_start = self.bar % PHRASE_BARS == 0 and self.pos == 0  # a phrase may begin in another register
+        self.leap = phrase_start or self.rng.random() < LEAP_CHANCE
+        self.free = self.rng.random() < FREE_BEAT_CHANCE
 
     def chord(self, bar: int) -> tuple[int, ...] | None:
         """Pitch classes of bar ``bar``'s chord (None where its phrase is not drawn yet): the phrase's chord, in
@@ -259,7 +264,8 @@ class PlanFollower:
         assert chord is not None
         per_beat = self.tok.PER_BEAT
         # a pitch: chord tones on the beat and in the cadence bar, the melody within its step
-        strict = self.pos % per_beat == 0 or self.bar % PHRASE_BARS == PHRASE_BARS - 1
+        cadence = self.bar % PHRASE_BARS == PHRASE_BARS - 1
+        strict = cadence or (self.pos % per_beat == 0 and not self.free)
         classes = chord if strict else ALL_CLASSES
         low, high, stay = self._melody_window(classes)
         limit = 0
