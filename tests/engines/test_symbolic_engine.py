@@ -246,7 +246,9 @@ def beats_run(data_dir, tmp_path_factory):
 )
 def test_controls_set_tempo_key_meter_and_bars(beats_run, mood, tempo, key, meter, bars):
     from moodtune.midi.analysis import parse_key, to_key
-    from moodtune.midi.tokens import midi_notes
+    from moodtune.midi.tokens import midi_notes, notes_to_midi
+
+    MODES = ("major", "minor")
 
     opts = SymbolicOptions(tempo=tempo, key=key, meter=meter, bars=bars)
     result = load_engine(beats_run).generate(Request(mood=Mood.named(mood), seed=3, options=opts))
@@ -258,13 +260,20 @@ def test_controls_set_tempo_key_meter_and_bars(beats_run, mood, tempo, key, mete
     length = bars * beats * 60.0 / tempo
     assert len(result.audio) == round(length * result.sr)  # exactly the asked bars
     assert max(n.end for n in pm.instruments[0].notes) <= length + 1e-6
-    # the key is the same piece moved: the notes of the request without a key, moved into the asked one
-    unkeyed = dataclasses.replace(opts, key=None)
-    plain = load_engine(beats_run).generate(Request(mood=Mood.named(mood), seed=3, options=unkeyed)).midi
-    moved = to_key(midi_notes(plain), *parse_key(key))
-    assert sorted((round(n.start, 4), n.pitch) for n in midi_notes(pm)) == sorted(
-        (round(n.start, 4), n.pitch) for n in moved
-    )
+
+    # the key is the same piece moved: the notes of the request without a key, moved into the asked one from the
+    # key it was planned in (C), or, without a plan, from its estimated key
+    def notes_of(midi):
+        return sorted((round(n.start, 4), n.pitch) for n in midi_notes(midi))
+
+    engine = load_engine(beats_run)
+    plain = engine.generate(Request(mood=Mood.named(mood), seed=3, options=dataclasses.replace(opts, key=None)))
+    planned = [notes_of(notes_to_midi(to_key(midi_notes(plain.midi), *parse_key(key), (0, m)))) for m in MODES]
+    assert notes_of(pm) in planned
+    free = dataclasses.replace(opts, plan=False)
+    keyed = engine.generate(Request(mood=Mood.named(mood), seed=3, options=free)).midi
+    plain = engine.generate(Request(mood=Mood.named(mood), seed=3, options=dataclasses.replace(free, key=None))).midi
+    assert notes_of(keyed) == notes_of(notes_to_midi(to_key(midi_notes(plain), *parse_key(key))))
     assert {k: result.metadata[k] for k in ("tempo", "key", "meter", "bars")} == dict(
         tempo=tempo, key=key, meter=meter, bars=bars
     )
@@ -312,3 +321,24 @@ def test_pieces_follow_their_plan_of_chords_and_phrases(beats_run):
     assert bar_recurrence(piece) >= 0.5  # every restated phrase copies three of its four bars
     free = engine.generate(Request(mood=Mood.named("happy"), seed=5, options=SymbolicOptions(plan=False, bars=16)))
     assert "chords" not in free.metadata and bar_recurrence(piece_from_midi(free.midi)) < 0.5
+
+
+@pytest.mark.parametrize("plan", [True, False])
+def test_positions_move_forward_and_an_onset_holds_few_distinct_notes(beats_run, plan):
+    """A meter the model rarely saw (2/4) once made it pile hundreds of notes on a few positions."""
+    from moodtune.engines.symbolic import MAX_ONSET_NOTES
+
+    engine = load_engine(beats_run)
+    for seed in range(3):
+        opts = SymbolicOptions(meter="2/4", bars=6, plan=plan)
+        tokens = engine.generate_tokens(Request(mood=Mood.named("happy"), seed=seed, options=opts))
+        position, onset = -1, []
+        for t in tokens:
+            if t == "BAR":
+                position, onset = -1, []
+            elif t.startswith("POS_"):
+                assert int(t[4:]) > position  # forward within the bar
+                position, onset = int(t[4:]), []
+            elif t.startswith("PITCH_"):
+                assert t not in onset and len(onset) < MAX_ONSET_NOTES
+                onset.append(t)

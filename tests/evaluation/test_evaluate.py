@@ -174,7 +174,7 @@ def test_evaluate_symbolic_engine_via_cli(data_dir, mood_run, tmp_path_factory, 
     assert (out / "symbolic_metrics.png").is_file()
     assert "Symbolic metrics" in capsys.readouterr().out
     # what the samples were drawn with is recorded even when not asked for: this model's own defaults
-    assert report["sampling"] == {"guidance": 1.0, "top_p": 0.95}
+    assert report["sampling"] == {"guidance": 1.0, "top_p": 0.95, "plan": True}
     assert "Sampled with mood guidance 1, nucleus (top-p) 0.95." in (out / "report.md").read_text()
 
 

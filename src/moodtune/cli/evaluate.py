@@ -59,6 +59,11 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
         help="symbolic models: length of the pieces whose melody, bar recurrence, chords and cadences are measured "
         "(default %(default)s)",
     )
+    p.add_argument(
+        "--no-plan",
+        action="store_true",
+        help="symbolic models: sample without a plan of chords and phrases (the network alone decides every note)",
+    )
     p.set_defaults(func=run)
 
 
@@ -77,6 +82,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         guidance=args.guidance,
         top_p=args.top_p,
         musicality_seconds=args.musicality_seconds,
+        plan=not args.no_plan,
     )
     evaluate(cfg, progress=not args.quiet, say=lambda line: console.print(f"[dim]{line}[/]"))
     console.print(Markdown((Path(args.out) / "report.md").read_text()))

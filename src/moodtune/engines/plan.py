@@ -32,7 +32,7 @@ DEFAULT_REPEAT = 0.2
 #: The melody (the top line) moves by at most this many semitones, except at onsets drawn to leap.
 STEP = 2
 #: Chance that an onset may leave the melody's step.
-LEAP_CHANCE = 0.35
+LEAP_CHANCE = 0.6
 #: Chance that an onset on the beat (outside a cadence bar) may take any note: a suspension or appoggiatura.
 FREE_BEAT_CHANCE = 0.15
 #: Notes an onset may write below the melody before the melody's own note must come.
@@ -220,6 +220,11 @@ class PlanFollower:
         name = phrase.chords[bar % PHRASE_BARS]
         mode = self.bar_modes[min(bar, len(self.bar_modes) - 1)] if self.bar_modes else phrase.mode
         return name if mode == phrase.mode else PARALLEL[name]
+
+    def key(self) -> tuple[int, str]:
+        """The key the piece was planned in: C, in the mode most of its bars took (major on a tie)."""
+        minor = sum(mode == "minor" for mode in self.bar_modes)
+        return 0, "minor" if minor > len(self.bar_modes) / 2 else "major"
 
     def chords(self) -> list[str]:
         """Roman numerals of the bars written so far."""

@@ -103,6 +103,9 @@ class SymbolicOptions(EngineOptions):
 MIN_TEMPO, MAX_TEMPO = 30.0, 300.0
 #: Most bars a request may ask for.
 MAX_BARS = 1000
+#: Most notes that start together (beat tokens): a four-part chord doubled. A model asked for a meter it
+#: rarely saw can otherwise pile up hundreds of notes at one position.
+MAX_ONSET_NOTES = 8
 #: Most quarter notes per bar the beat tokens can write.
 MAX_METER_BEATS = 7
 
@@ -126,6 +129,11 @@ DEFAULT_GUIDANCE = 4.0
 #: Nucleus a token is drawn from unless a request says otherwise: the unlikely tail it cuts off is where
 #: notes out of key and stray durations come from.
 DEFAULT_TOP_P = 0.95
+
+
+def _position(token: str) -> int:
+    """The grid position a ``POS_k`` token moves to; -1 for anything else (a bar line starts before position 0)."""
+    return int(token[4:]) if token.startswith("POS_") else -1
 
 
 class SymbolicEngine(Engine):
@@ -256,8 +264,15 @@ class SymbolicEngine(Engine):
         bar_starts: list[int] = []  # where each bar written under the plan starts in ``tokens``
         force_bar = False  # a copied bar ends at the next bar line
 
+        # beat tokens: positions only move forward in a bar, and the pitches written at one position are never
+        # repeated and at most MAX_ONSET_NOTES
+        onset: list[int] = []
+        all_pitches = torch.tensor([i for t, i in tok.index.items() if t.startswith("PITCH_")], dtype=torch.long)
+        positions = [tok.index[t] for t in sorted(tok.index, key=_position) if t.startswith("POS_")]
+        position = -1
+
         def push(token: str) -> None:
-            nonlocal banned
+            nonlocal banned, position
             tokens.append(token)
             ids.append(tok.index[token])
             closed = {tok.index[c] for c in tok.closed_by(token)} - banned
@@ -267,6 +282,11 @@ class SymbolicEngine(Engine):
             elapsed.append(clock(token))
             v, a = request.mood_at(np.asarray(elapsed[-1:]) * scale)[0]
             moods.append([float(v), float(a), 1.0])
+            if token.startswith(("POS_", "BAR")):
+                onset.clear()
+                position = _position(token)
+            elif token.startswith("PITCH_") and tok.kind == "beats":
+                onset.append(tok.index[token])
             if follower is not None:
                 if token == "BAR":
                     bar_starts.append(len(tokens) - 1)
@@ -284,6 +304,10 @@ class SymbolicEngine(Engine):
                 planned = follower.banned() if follower is not None else None
                 if planned is not None and len(planned):
                     logits[planned] = -float("inf")
+                if onset:
+                    logits[all_pitches if len(onset) >= MAX_ONSET_NOTES else onset] = -float("inf")
+                if position >= 0:
+                    logits[positions[: position + 1]] = -float("inf")
                 if request.temperature <= 0:
                     choice = int(torch.argmax(logits))
                 else:
@@ -384,7 +408,8 @@ class SymbolicEngine(Engine):
         if opts.notes is None:
             notes = [replace(n, duration=min(n.duration, horizon - n.start)) for n in notes if n.start < horizon]
         if opts.key is not None:
-            notes = to_key(notes, *parse_key(opts.key))
+            known = follower.key() if follower is not None else None  # a planned piece's key is known
+            notes = to_key(notes, *parse_key(opts.key), source=known)
         if not notes:
             raise MoodtuneError("the model produced no notes; try a higher temperature or another seed")
         bars = meter.beats_per_bar if self.tokenizer.kind == "beats" else None

@@ -59,6 +59,7 @@ class EvaluateConfig:
     guidance: float | None = None
     top_p: float | None = None
     musicality_seconds: float = 30.0
+    plan: bool = True
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.musicality_seconds) and self.musicality_seconds > 0):
@@ -71,12 +72,12 @@ class EvaluateConfig:
 
 def sampling_options(engine: Engine, cfg: EvaluateConfig) -> EngineOptions | None:
     """The engine options every sample is asked with: the symbolic engine's guidance and nucleus when given."""
-    if cfg.guidance is None and cfg.top_p is None:
+    if cfg.guidance is None and cfg.top_p is None and cfg.plan:
         return None
     if not isinstance(engine, SymbolicEngine):
-        flag = "--guidance" if cfg.guidance is not None else "--top-p"
+        flag = "--guidance" if cfg.guidance is not None else "--top-p" if cfg.top_p is not None else "--no-plan"
         raise MoodtuneError(f"{flag} applies to symbolic models; {cfg.checkpoint} is a {engine.name} model")
-    return SymbolicOptions(guidance=cfg.guidance, top_p=cfg.top_p)
+    return SymbolicOptions(guidance=cfg.guidance, top_p=cfg.top_p, plan=cfg.plan)
 
 
 def effective_sampling(engine: Engine, options: EngineOptions | None) -> dict[str, float]:
@@ -85,7 +86,7 @@ def effective_sampling(engine: Engine, options: EngineOptions | None) -> dict[st
     if not isinstance(engine, SymbolicEngine):
         return {}
     opts = options if isinstance(options, SymbolicOptions) else SymbolicOptions()
-    return {"guidance": engine.guidance(opts), "top_p": engine.top_p(opts)}
+    return {"guidance": engine.guidance(opts), "top_p": engine.top_p(opts), "plan": opts.plan}
 
 
 def mood_model_for(data: str, path: str | None, progress: bool, say: Callable[[str], None]) -> MoodModel:
@@ -360,6 +361,7 @@ def sampling_sentence(sampling: dict[str, float]) -> str:
     """`` Sampled with mood guidance 4, nucleus (top-p) 0.95.`` for a report's ``sampling`` (empty: nothing)."""
     parts = [f"mood guidance {sampling['guidance']:g}"] if "guidance" in sampling else []
     parts += [f"nucleus (top-p) {sampling['top_p']:g}"] if "top_p" in sampling else []
+    parts += ["without a plan of chords and phrases"] if sampling.get("plan") is False else []
     return f" Sampled with {', '.join(parts)}." if parts else ""
 
 

@@ -128,13 +128,13 @@ def estimated_key(notes: Sequence[NoteEvent]) -> tuple[int, str]:
     return estimate_key([n.pitch for n in notes], [n.duration for n in notes], final_bass=final_bass)
 
 
-def to_key(notes: list[NoteEvent], tonic: int, mode: str) -> list[NoteEvent]:
-    """Move a piece into the key ``(tonic, mode)``: transposed from its estimated tonic by at most a tritone, then,
-    where its estimated mode differs, into the parallel mode (scale degrees 3, 6 and 7 moved by a semitone).
-    Notes that would leave the piano's range are dropped."""
+def to_key(notes: list[NoteEvent], tonic: int, mode: str, source: tuple[int, str] | None = None) -> list[NoteEvent]:
+    """Move a piece into the key ``(tonic, mode)``: transposed from its key (``source`` where it is known, else
+    the estimated one) by at most a tritone, then, where its mode differs, into the parallel mode (scale degrees
+    3, 6 and 7 moved by a semitone). Notes that would leave the piano's range are dropped."""
     if not notes:
         return notes
-    here, here_mode = estimated_key(notes)
+    here, here_mode = source if source is not None else estimated_key(notes)
     shift = shift_to_c(here) - shift_to_c(tonic)
     shift = (shift + 6) % 12 - 6
     moved = [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes]
