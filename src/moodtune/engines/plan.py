@@ -37,6 +37,9 @@ LEAP_CHANCE = 0.6
 FREE_BEAT_CHANCE = 0.15
 #: Notes an onset may write below the melody before the melody's own note must come.
 ACCOMPANIMENT_NOTES = 2
+#: A phrase restates one of the last this many phrases (12 bars: within the 16 bars a listener, and the bar
+#: recurrence measure, compare a bar with).
+RESTATE_WITHIN = 3
 #: A phrase is copied only while the asked mood is within this distance of the one its original was written in.
 COPY_MOOD_DISTANCE = 0.3
 
@@ -124,7 +127,8 @@ class Plan:
         """Phrase ``index``, drawn when first asked for (in order) with the mode the ``valence`` there calls for."""
         while len(self.phrases) <= index:
             mode = mode_of(valence)
-            originals = [i for i, p in enumerate(self.phrases) if p.restates is None and p.mode == mode]
+            first = len(self.phrases) - RESTATE_WITHIN  # a recent phrase: a long piece restates its own section
+            originals = [i for i, p in enumerate(self.phrases) if p.restates is None and p.mode == mode and i >= first]
             if originals and self.rng.random() < self.repeat:
                 source = originals[0] if self.rng.random() < 0.6 else self.rng.choice(originals)
                 self.phrases.append(Phrase(mode, self.phrases[source].chords, source))
