@@ -91,3 +91,23 @@ def test_a_bar_in_the_other_mode_takes_the_parallel_chord(valence):
     assert f.chord_name(1) == plan.phrases[0].chords[1]  # the mood holds: the planned chord
     f.see("BAR", -valence)
     assert f.chord_name(2) == PARALLEL[plan.phrases[0].chords[2]]  # it crossed over: the parallel mode's
+
+
+def test_the_melody_never_leaves_no_pitch_at_the_edges_of_the_range():
+    tok = BeatTokenizer()
+    for chord in CHORDS.values():
+        for top in (tok.MIN_PITCH, tok.MIN_PITCH + 1, tok.MAX_PITCH - 1, tok.MAX_PITCH):
+            f = _follow(["METER_4", "BAR", "TEMPO_104"])
+            f.before, f.held, f.leap, f.onset_notes = top, False, False, 2
+            low, high, stay = f._melody_window(chord)
+            allowed = [p for p in range(max(low, tok.MIN_PITCH), min(high, tok.MAX_PITCH) + 1) if p % 12 in chord]
+            assert allowed or not stay, (chord, top)
+
+
+def test_the_plan_reads_the_meter_the_piece_opens_with():
+    f = _follow(["METER_3", "BAR", "TEMPO_104", "POS_8"])
+    chord, following = set(CHORDS[f.chord_name(0)]), set(CHORDS[f.chord_name(1)])
+    pitch = next((p for p in range(60, 72) if p % 12 in chord and p % 12 not in following), None)
+    if pitch is not None:
+        f.see(f"PITCH_{pitch}", 0.5)
+        assert min(_banned(f, "DUR_")) == 5  # a 3/4 bar ends 4 sixteenths after position 8

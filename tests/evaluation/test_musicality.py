@@ -119,3 +119,7 @@ def test_piece_from_midi_keeps_its_bar_lines():
     clip = piece_from_midi(pm, 3.0, 9.0)  # from the third bar
     assert clip.first_bar == 2 and clip.downbeats[0] == 0 and clip.ticks == 12 * pm.resolution
     assert mu.bar_recurrence(clip) == 1.0
+
+
+def test_a_piece_whose_notes_have_no_length_has_no_cadence_to_measure():
+    assert math.isnan(mu.cadence_rate(piece([(16 * k + 15, 16 * k + 15, 60) for k in range(8)])))

@@ -59,3 +59,16 @@ def test_keys_are_parsed_or_refused():
     for bad in ("H major", "D", "D dorian", "", "D major minor"):
         with pytest.raises(MoodtuneError, match="unknown key"):
             parse_key(bad)
+
+
+def test_a_harmonic_move_into_minor_keeps_the_leading_tone():
+    from moodtune.midi.analysis import to_key
+    from moodtune.midi.tokens import NoteEvent
+
+    cadence = [NoteEvent(0.0, 1.0, p, 80) for p in (55, 59, 62, 65)] + [
+        NoteEvent(1.0, 1.0, p, 80) for p in (48, 64, 67)
+    ]
+    plain = {n.pitch for n in to_key(cadence, 9, "minor", source=(0, "major"))}  # V7 - I in C, into A minor
+    kept = {n.pitch for n in to_key(cadence, 9, "minor", source=(0, "major"), harmonic=True)}
+    assert 56 in kept and 56 not in plain  # G# (the leading tone of A) stays sharp, natural minor lowers it to G
+    assert 60 in kept and 60 in plain  # the third of the tonic chord is minor either way

@@ -81,6 +81,8 @@ PROGRESSIONS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
+MAJOR_CHORDS = frozenset({"I", "ii", "IV", "vi"})
+MINOR_CHORDS = frozenset({"i", "iio", "iv", "VI", "VII", "III"})
 #: A chord in the parallel mode (the dominant is the same in both; a major key borrows no subtonic chord).
 PARALLEL: dict[str, str] = {
     "I": "i",
@@ -96,6 +98,12 @@ PARALLEL: dict[str, str] = {
     "VII": "V",
     "III": "I",
 }
+
+
+def in_mode(name: str, mode: str) -> str:
+    """Chord ``name`` as it reads in ``mode``: a chord of the other mode becomes its parallel one."""
+    other = name in MAJOR_CHORDS if mode == "minor" else name in MINOR_CHORDS
+    return PARALLEL[name] if other else name
 
 
 def mode_of(valence: float) -> str:
@@ -165,6 +173,7 @@ class PlanFollower:
         self.onset_top: int | None = None  # the highest pitch written at the current onset, and how many
         self.onset_notes = 0
         self.leap = False  # this onset may leave the melody's step
+        self.phrase_start = False  # no note written yet in this phrase
         self.free = False  # this onset, on the beat, may take a tone outside the chord
         self.moves = ("POS_", "BAR")
         self.move_ids = [i for t, i in tokenizer.index.items() if t.startswith(self.moves)]
@@ -179,18 +188,20 @@ class PlanFollower:
             self.beats = int(value)
         elif token == "BAR":
             self.bar, self.pos, self.pitch = self.bar + 1, 0, None
+            self.phrase_start = self.bar % PHRASE_BARS == 0  # a phrase's first note may begin in another register
             self.plan.phrase(self.bar // PHRASE_BARS, valence)
             self.bar_modes.append(mode_of(valence))
             self._onset()
         elif kind == "POS":
             self.pos, self.pitch = int(value), None
             self._onset()
-        elif kind == "PITCH":
+        elif kind == "PITCH":  # counted at once, as the sampler counts an onset's pitches
             self.pitch = int(value)
+            self.onset_top = self.pitch if self.onset_top is None else max(self.onset_top, self.pitch)
+            self.onset_notes += 1
         elif kind == "DUR" and self.pitch is not None:
             now, pitch = self._now(), self.pitch
-            self.onset_top = pitch if self.onset_top is None else max(self.onset_top, pitch)
-            self.onset_notes += 1
+            self.phrase_start = False
             if self.top is None or self.top_end <= now or pitch > self.top:
                 if pitch >= self.onset_top:
                     self.top, self.top_end = pitch, now + int(value)
@@ -204,8 +215,7 @@ class PlanFollower:
         """A new position: what the melody was before it, and whether this onset may leap."""
         self.before, self.held = self.top, self.top is not None and self.top_end > self._now()
         self.onset_top, self.onset_notes = None, 0
-        phrase_start = self.bar % PHRASE_BARS == 0 and self.pos == 0  # a phrase may begin in another register
-        self.leap = phrase_start or self.rng.random() < LEAP_CHANCE
+        self.leap = self.phrase_start or self.rng.random() < LEAP_CHANCE
         self.free = self.rng.random() < FREE_BEAT_CHANCE
 
     def chord(self, bar: int) -> tuple[int, ...] | None:
@@ -255,9 +265,14 @@ class PlanFollower:
         free = (self.tok.MIN_PITCH, self.tok.MAX_PITCH, False)
         if self.before is None or self.leap:
             return free
+        lowest, highest = self.tok.MIN_PITCH, self.tok.MAX_PITCH
         reach = STEP
-        while not any((self.before + d) % 12 in classes for d in range(-reach, reach + 1)):
-            reach += 1  # no tone of the chord within a step: the nearest ones
+        while not any(
+            lowest <= self.before + d <= highest and (self.before + d) % 12 in classes for d in range(-reach, reach + 1)
+        ):
+            reach += 1  # no tone of the chord within a step (or the range): the nearest ones
+            if reach > 12:
+                return free
         high = self.before + reach
         if self.held or (self.onset_top is not None and self.onset_top >= self.before - reach):
             return self.tok.MIN_PITCH, high, False

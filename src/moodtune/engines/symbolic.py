@@ -21,7 +21,15 @@ from torch import nn
 from moodtune.audio.io import fit_length
 from moodtune.engines.base import Engine, EngineOptions, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
-from moodtune.engines.plan import COPY_MOOD_DISTANCE, DEFAULT_REPEAT, PHRASE_BARS, Plan, PlanFollower
+from moodtune.engines.plan import (
+    COPY_MOOD_DISTANCE,
+    DEFAULT_REPEAT,
+    PHRASE_BARS,
+    Plan,
+    PlanFollower,
+    in_mode,
+    mode_of,
+)
 from moodtune.errors import MidiReadError, MoodtuneError
 from moodtune.labels import style_index
 from moodtune.midi.analysis import parse_key, to_c_tonic, to_key
@@ -234,6 +242,8 @@ class SymbolicEngine(Engine):
             primer = self.primer_tokens(opts.primer) if opts.primer else []
         if opts.meter is not None:
             primer = [f"METER_{beats_per_bar(opts.meter)}", *primer]  # the piece opens with the asked meter
+        if opts.tempo is not None:  # a primer's bars are played at the asked tempo too
+            primer = [self.tempo_bin(opts.tempo) if t.startswith("TEMPO_") else t for t in primer]
         tokens = [BOS, *primer]
         ids = tok.ids(tokens)
         clock = tok.clock()  # the time each token has reached: the mood asked for there conditions the next
@@ -269,7 +279,16 @@ class SymbolicEngine(Engine):
         onset: list[int] = []
         all_pitches = torch.tensor([i for t, i in tok.index.items() if t.startswith("PITCH_")], dtype=torch.long)
         positions = [tok.index[t] for t in sorted(tok.index, key=_position) if t.startswith("POS_")]
+        advancing = [i for t, i in tok.index.items() if t.startswith(("PITCH_", "POS_", "BAR"))]
         position = -1
+        for t in primer:  # where the primer stopped
+            if t.startswith(("POS_", "BAR")):
+                position, onset = _position(t), []
+            elif t.startswith("PITCH_") and tok.kind == "beats":
+                onset.append(tok.index[t])
+        if follower is not None:
+            for t in primer:  # its meter
+                follower.see(t, float(moods[-1][0]))
 
         def push(token: str) -> None:
             nonlocal banned, position
@@ -301,13 +320,16 @@ class SymbolicEngine(Engine):
                 if mask is None:
                     mask = masks[tokens[-1]] = torch.tensor(sorted(banned.union(tok.ids(tok.banned_after(tokens[-1])))))
                 logits[mask] = -float("inf")
-                planned = follower.banned() if follower is not None else None
-                if planned is not None and len(planned):
-                    logits[planned] = -float("inf")
                 if onset:
                     logits[all_pitches if len(onset) >= MAX_ONSET_NOTES else onset] = -float("inf")
                 if position >= 0:
                     logits[positions[: position + 1]] = -float("inf")
+                planned = follower.banned() if follower is not None else None
+                if planned is not None and len(planned):
+                    kept = logits[planned].clone()
+                    logits[planned] = -float("inf")
+                    if torch.isinf(logits[advancing]).all():  # the plan leaves no way on (no pitch, position or
+                        logits[planned] = kept  # bar line): the grammar alone decides this step
                 if request.temperature <= 0:
                     choice = int(torch.argmax(logits))
                 else:
@@ -330,6 +352,9 @@ class SymbolicEngine(Engine):
                 if len(tok.decode(tokens[1:])) - n_primer_notes >= target_notes:
                     break
             elif bars_left is None and (elapsed[-1] - elapsed[len(primer)]) * scale >= request.seconds:
+                if tokens[-1] == "BAR" and follower is not None:  # a bar line at the end opens no bar
+                    tokens.pop()
+                    follower.bar -= 1
                 break
         return tokens[1:], follower
 
@@ -358,7 +383,8 @@ class SymbolicEngine(Engine):
         if source is None or source >= len(bar_starts):
             return None
         then = request.mood_at(np.asarray([elapsed[bar_starts[source]] * scale, now]))
-        return source if float(np.linalg.norm(then[0] - then[1])) <= COPY_MOOD_DISTANCE else None
+        same_mode = mode_of(float(then[0][0])) == mode_of(float(then[1][0]))
+        return source if same_mode and float(np.linalg.norm(then[0] - then[1])) <= COPY_MOOD_DISTANCE else None
 
     def tempo_bin(self, bpm: float) -> str:
         """The model's ``TEMPO_t`` token nearest to ``bpm``."""
@@ -409,7 +435,8 @@ class SymbolicEngine(Engine):
             notes = [replace(n, duration=min(n.duration, horizon - n.start)) for n in notes if n.start < horizon]
         if opts.key is not None:
             known = follower.key() if follower is not None else None  # a planned piece's key is known
-            notes = to_key(notes, *parse_key(opts.key), source=known)
+            # (and its minor is harmonic: the dominant keeps its leading tone)
+            notes = to_key(notes, *parse_key(opts.key), source=known, harmonic=known is not None)
         if not notes:
             raise MoodtuneError("the model produced no notes; try a higher temperature or another seed")
         bars = meter.beats_per_bar if self.tokenizer.kind == "beats" else None
@@ -429,5 +456,8 @@ class SymbolicEngine(Engine):
             **{k: getattr(opts, k) for k in ("tempo", "key", "meter", "bars") if getattr(opts, k) is not None},
         }
         if follower is not None:  # the plan the notes were written under, in the piece's key
-            meta["form"], meta["chords"] = follower.form(), " ".join(follower.chords())
+            chords = follower.chords()
+            if opts.key is not None:
+                chords = [in_mode(c, parse_key(opts.key)[1]) for c in chords]
+            meta["form"], meta["chords"] = follower.form(), " ".join(chords)
         return Result(audio, self.sr, None, meta, midi=pm)

@@ -162,7 +162,10 @@ def cadence_rate(piece: GridPiece) -> float:
     tonic, or on the dominant resolved to the tonic at the next downbeat (NaN without a phrase end)."""
     if not piece.notes:
         return math.nan
-    tonic, mode = estimate_key([n.pitch for n in piece.notes], [n.end - n.start for n in piece.notes])
+    try:
+        tonic, mode = estimate_key([n.pitch for n in piece.notes], [n.end - n.start for n in piece.notes])
+    except ValueError:  # every note of zero length: no key to measure against
+        return math.nan
     third = 4 if mode == "major" else 3
     tonic_triad = {tonic, (tonic + third) % 12, (tonic + 7) % 12}
     dominant = (tonic + 7) % 12

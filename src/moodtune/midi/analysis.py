@@ -128,10 +128,17 @@ def estimated_key(notes: Sequence[NoteEvent]) -> tuple[int, str]:
     return estimate_key([n.pitch for n in notes], [n.duration for n in notes], final_bass=final_bass)
 
 
-def to_key(notes: list[NoteEvent], tonic: int, mode: str, source: tuple[int, str] | None = None) -> list[NoteEvent]:
+def to_key(
+    notes: list[NoteEvent],
+    tonic: int,
+    mode: str,
+    source: tuple[int, str] | None = None,
+    harmonic: bool = False,
+) -> list[NoteEvent]:
     """Move a piece into the key ``(tonic, mode)``: transposed from its key (``source`` where it is known, else
     the estimated one) by at most a tritone, then, where its mode differs, into the parallel mode (scale degrees
-    3, 6 and 7 moved by a semitone). Notes that would leave the piano's range are dropped."""
+    3, 6 and 7 moved by a semitone; with ``harmonic`` a major piece keeps its 7th, the minor's leading tone).
+    Notes that would leave the piano's range are dropped."""
     if not notes:
         return notes
     here, here_mode = source if source is not None else estimated_key(notes)
@@ -139,5 +146,9 @@ def to_key(notes: list[NoteEvent], tonic: int, mode: str, source: tuple[int, str
     shift = (shift + 6) % 12 - 6
     moved = [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes]
     if here_mode != mode:
-        moved = [dataclasses.replace(n, pitch=to_parallel_mode(n.pitch, tonic, here_mode)) for n in moved]
+        keep = (tonic + 11) % 12 if harmonic and here_mode == "major" else None
+        moved = [
+            n if n.pitch % 12 == keep else dataclasses.replace(n, pitch=to_parallel_mode(n.pitch, tonic, here_mode))
+            for n in moved
+        ]
     return [n for n in moved if 21 <= n.pitch <= 108]
