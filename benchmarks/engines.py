@@ -187,12 +187,21 @@ def _untrained_spectrogram(size: str, device: str) -> Any:
     return SpectrogramEngine(model, MelConfig(), ["<unknown>"], device)
 
 
+def _shown(path: Path) -> str:
+    """``path`` as the docs write it: relative to the repository when inside it (no machine's paths)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
 def _engine(kind: str, runs: str | None, size: str, device: str) -> tuple[Any, str]:
     """A trained engine from ``runs/kind`` when there is one, else a freshly initialised one."""
     from moodtune.engines.base import load_engine
 
     if runs and (Path(runs) / kind / "model.safetensors").is_file():
-        return load_engine(Path(runs) / kind, device), f"trained ({Path(runs) / kind})"
+        return load_engine(Path(runs) / kind, device), f"trained ({_shown(Path(runs) / kind)})"
     if kind == "spectrogram":
         return _untrained_spectrogram(size, device), f"untrained {size}"
     if kind == "sequence":
