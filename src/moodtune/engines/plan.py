@@ -156,8 +156,8 @@ class Plan:
 class PlanFollower:
     """Reads the tokens as they are written and says which tokens the plan forbids next.
 
-    ``valence_at(seconds)`` is the valence asked for at a time; it chooses each phrase's mode. Bars are counted
-    from the first bar line written under the plan.
+    Each token comes with the valence asked for where it stands (:meth:`see`), which chooses each phrase's mode and
+    each bar's. Bars are counted from the first bar line written under the plan.
     """
 
     def __init__(self, tokenizer: BeatTokenizer, plan: Plan) -> None:
@@ -175,8 +175,7 @@ class PlanFollower:
         self.leap = False  # this onset may leave the melody's step
         self.phrase_start = False  # no note written yet in this phrase
         self.free = False  # this onset, on the beat, may take a tone outside the chord
-        self.moves = ("POS_", "BAR")
-        self.move_ids = [i for t, i in tokenizer.index.items() if t.startswith(self.moves)]
+        self.move_ids = [i for t, i in tokenizer.index.items() if t.startswith(("POS_", "BAR"))]
         self.pitch_ids = {p: tokenizer.index[f"PITCH_{p}"] for p in range(tokenizer.MIN_PITCH, tokenizer.MAX_PITCH + 1)}
         self.dur_ids = {d: tokenizer.index[f"DUR_{d}"] for d in range(1, tokenizer.MAX_DUR + 1)}
         self._cache: dict[tuple[object, ...], torch.Tensor] = {}
@@ -206,6 +205,10 @@ class PlanFollower:
                 if pitch >= self.onset_top:
                     self.top, self.top_end = pitch, now + int(value)
             self.pitch = None
+
+    def drop_bar(self) -> None:
+        """Forget the last bar line seen: it was written at the very end and opens no bar."""
+        self.bar -= 1
 
     def _now(self) -> int:
         """Grid steps from the first planned bar line to the current position."""
@@ -262,22 +265,21 @@ class PlanFollower:
         has nothing near it yet, at least :data:`STEP` below it once :data:`ACCOMPANIMENT_NOTES` lower notes are
         written, with ``stay`` keeping the piece at this onset until it has). An onset drawn to leap
         (:data:`LEAP_CHANCE`) is free."""
-        free = (self.tok.MIN_PITCH, self.tok.MAX_PITCH, False)
-        if self.before is None or self.leap:
-            return free
         lowest, highest = self.tok.MIN_PITCH, self.tok.MAX_PITCH
+        if self.before is None or self.leap:
+            return lowest, highest, False
         reach = STEP
         while not any(
-            lowest <= self.before + d <= highest and (self.before + d) % 12 in classes for d in range(-reach, reach + 1)
+            lowest <= p <= highest and p % 12 in classes for p in range(self.before - reach, self.before + reach + 1)
         ):
             reach += 1  # no tone of the chord within a step (or the range): the nearest ones
             if reach > 12:
-                return free
+                return lowest, highest, False
         high = self.before + reach
         if self.held or (self.onset_top is not None and self.onset_top >= self.before - reach):
-            return self.tok.MIN_PITCH, high, False
+            return lowest, high, False
         if self.onset_notes < ACCOMPANIMENT_NOTES:  # notes below the melody first, as the tokens order them
-            return self.tok.MIN_PITCH, high, True
+            return lowest, high, True
         return self.before - reach, high, True
 
     def banned(self) -> torch.Tensor | None:

@@ -111,8 +111,7 @@ class SymbolicOptions(EngineOptions):
 MIN_TEMPO, MAX_TEMPO = 30.0, 300.0
 #: Most bars a request may ask for.
 MAX_BARS = 1000
-#: Most notes that start together (beat tokens): a four-part chord doubled. A model asked for a meter it
-#: rarely saw can otherwise pile up hundreds of notes at one position.
+#: Most notes that start together (beat tokens): a four-part chord doubled.
 MAX_ONSET_NOTES = 8
 #: Most quarter notes per bar the beat tokens can write.
 MAX_METER_BEATS = 7
@@ -142,6 +141,36 @@ DEFAULT_TOP_P = 0.95
 def _position(token: str) -> int:
     """The grid position a ``POS_k`` token moves to; -1 for anything else (a bar line starts before position 0)."""
     return int(token[4:]) if token.startswith("POS_") else -1
+
+
+class BarGrammar:
+    """What the beat tokens' grammar cannot say token by token, for a piece as it is written: positions only move
+    forward in a bar, and one position takes a pitch once and at most :data:`MAX_ONSET_NOTES` pitches (a model asked
+    for a meter it rarely saw can otherwise pile up hundreds of notes at one position). Other token formats have
+    no positions: nothing is banned."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        index = tokenizer.index
+        self.active = tokenizer.kind == "beats"
+        self.pitches = torch.tensor([i for t, i in index.items() if t.startswith("PITCH_")], dtype=torch.long)
+        self.positions = [index[t] for t in sorted(index, key=_position) if t.startswith("POS_")]
+        self.index = index
+        self.position = -1  # the current position in the bar (-1: at its line)
+        self.onset: list[int] = []  # the pitches written at it
+
+    def see(self, token: str) -> None:
+        """Follow one written token."""
+        if token.startswith(("POS_", "BAR")):
+            self.position, self.onset = _position(token), []
+        elif self.active and token.startswith("PITCH_"):
+            self.onset.append(self.index[token])
+
+    def ban(self, logits: torch.Tensor) -> None:
+        """Set the logits ``[vocab]`` of what may not come next to -inf."""
+        if self.onset:
+            logits[self.pitches if len(self.onset) >= MAX_ONSET_NOTES else self.onset] = -float("inf")
+        if self.position >= 0:
+            logits[self.positions[: self.position + 1]] = -float("inf")
 
 
 class SymbolicEngine(Engine):
@@ -242,8 +271,7 @@ class SymbolicEngine(Engine):
             primer = self.primer_tokens(opts.primer) if opts.primer else []
         if opts.meter is not None:
             primer = [f"METER_{beats_per_bar(opts.meter)}", *primer]  # the piece opens with the asked meter
-        if opts.tempo is not None:  # a primer's bars are played at the asked tempo too
-            primer = [self.tempo_bin(opts.tempo) if t.startswith("TEMPO_") else t for t in primer]
+        primer = self.at_tempo(primer, opts)  # a primer's bars are played at the asked tempo too
         tokens = [BOS, *primer]
         ids = tok.ids(tokens)
         clock = tok.clock()  # the time each token has reached: the mood asked for there conditions the next
@@ -274,24 +302,15 @@ class SymbolicEngine(Engine):
         bar_starts: list[int] = []  # where each bar written under the plan starts in ``tokens``
         force_bar = False  # a copied bar ends at the next bar line
 
-        # beat tokens: positions only move forward in a bar, and the pitches written at one position are never
-        # repeated and at most MAX_ONSET_NOTES
-        onset: list[int] = []
-        all_pitches = torch.tensor([i for t, i in tok.index.items() if t.startswith("PITCH_")], dtype=torch.long)
-        positions = [tok.index[t] for t in sorted(tok.index, key=_position) if t.startswith("POS_")]
+        grammar = BarGrammar(tok)
         advancing = [i for t, i in tok.index.items() if t.startswith(("PITCH_", "POS_", "BAR"))]
-        position = -1
-        for t in primer:  # where the primer stopped
-            if t.startswith(("POS_", "BAR")):
-                position, onset = _position(t), []
-            elif t.startswith("PITCH_") and tok.kind == "beats":
-                onset.append(tok.index[t])
-        if follower is not None:
-            for t in primer:  # its meter
+        for t in primer:  # where the primer stopped, and its meter
+            grammar.see(t)
+            if follower is not None:
                 follower.see(t, float(moods[-1][0]))
 
         def push(token: str) -> None:
-            nonlocal banned, position
+            nonlocal banned
             tokens.append(token)
             ids.append(tok.index[token])
             closed = {tok.index[c] for c in tok.closed_by(token)} - banned
@@ -301,11 +320,7 @@ class SymbolicEngine(Engine):
             elapsed.append(clock(token))
             v, a = request.mood_at(np.asarray(elapsed[-1:]) * scale)[0]
             moods.append([float(v), float(a), 1.0])
-            if token.startswith(("POS_", "BAR")):
-                onset.clear()
-                position = _position(token)
-            elif token.startswith("PITCH_") and tok.kind == "beats":
-                onset.append(tok.index[token])
+            grammar.see(token)
             if follower is not None:
                 if token == "BAR":
                     bar_starts.append(len(tokens) - 1)
@@ -320,10 +335,7 @@ class SymbolicEngine(Engine):
                 if mask is None:
                     mask = masks[tokens[-1]] = torch.tensor(sorted(banned.union(tok.ids(tok.banned_after(tokens[-1])))))
                 logits[mask] = -float("inf")
-                if onset:
-                    logits[all_pitches if len(onset) >= MAX_ONSET_NOTES else onset] = -float("inf")
-                if position >= 0:
-                    logits[positions[: position + 1]] = -float("inf")
+                grammar.ban(logits)
                 planned = follower.banned() if follower is not None else None
                 if planned is not None and len(planned):
                     kept = logits[planned].clone()
@@ -354,7 +366,7 @@ class SymbolicEngine(Engine):
             elif bars_left is None and (elapsed[-1] - elapsed[len(primer)]) * scale >= request.seconds:
                 if tokens[-1] == "BAR" and follower is not None:  # a bar line at the end opens no bar
                     tokens.pop()
-                    follower.bar -= 1
+                    follower.drop_bar()
                 break
         return tokens[1:], follower
 
@@ -386,6 +398,13 @@ class SymbolicEngine(Engine):
         same_mode = mode_of(float(then[0][0])) == mode_of(float(then[1][0]))
         return source if same_mode and float(np.linalg.norm(then[0] - then[1])) <= COPY_MOOD_DISTANCE else None
 
+    def at_tempo(self, tokens: list[str], opts: SymbolicOptions) -> list[str]:
+        """``tokens`` with every tempo the asked tempo's bin (unchanged when no tempo is asked)."""
+        if opts.tempo is None:
+            return tokens
+        tempo_bin = self.tempo_bin(opts.tempo)
+        return [tempo_bin if t.startswith("TEMPO_") else t for t in tokens]
+
     def tempo_bin(self, bpm: float) -> str:
         """The model's ``TEMPO_t`` token nearest to ``bpm``."""
         assert isinstance(self.tokenizer, BeatTokenizer)
@@ -415,11 +434,8 @@ class SymbolicEngine(Engine):
         request = self.with_style(request)
         opts = self.sampling_options(request)
         primer = self.primer_tokens(opts.primer) if opts.primer else []
-        tokens, follower = self.write(request, primer)
-        if opts.tempo is not None:  # every bar at the asked tempo (a primer's bars too)
-            tempo_bin = self.tempo_bin(opts.tempo)
-            tokens = [tempo_bin if t.startswith("TEMPO_") else t for t in tokens]
-            primer = [tempo_bin if t.startswith("TEMPO_") else t for t in primer]
+        tokens, follower = self.write(request, primer)  # every bar at the asked tempo's bin, a primer's too
+        primer = self.at_tempo(primer, opts)
         scale = self.time_scale(opts)
         notes = self.tokenizer.decode(tokens)
         meter = self.tokenizer.meter_of(tokens)

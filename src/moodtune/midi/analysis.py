@@ -75,11 +75,6 @@ def to_parallel_mode(pitch: int, tonic: int, mode: str) -> int:
     return pitch + (table[degree] - degree) if degree in table else pitch
 
 
-def tonic_shift(pitches: Sequence[int], durations: Sequence[float], final_bass: int | None = None) -> int:
-    """Semitones (in [-6, 5]) that move the estimated tonic of a note list to C."""
-    return shift_to_c(estimate_key(pitches, durations, final_bass=final_bass)[0])
-
-
 def shift_to_c(tonic: int) -> int:
     """Semitones (in [-6, 5]) that move the pitch class ``tonic`` to C."""
     shift = -tonic % 12
@@ -96,12 +91,7 @@ def to_c_tonic(notes: list[NoteEvent], tonic: int | None = None) -> list[NoteEve
     """
     if not notes:
         return notes
-    if tonic is not None:
-        shift = shift_to_c(tonic)
-    else:
-        last = max(n.start for n in notes)
-        final_bass = min(n.pitch for n in notes if n.start >= last - 1e-6)
-        shift = tonic_shift([n.pitch for n in notes], [n.duration for n in notes], final_bass)
+    shift = shift_to_c(estimated_key(notes)[0] if tonic is None else tonic)
     return [dataclasses.replace(n, pitch=n.pitch + shift) for n in notes if 21 <= n.pitch + shift <= 108]
 
 
