@@ -46,11 +46,14 @@ def symbolic_options(
     bars: int | None = None,
     repeat: float | None = None,
     plan: bool | None = None,
+    instruments: str | None = None,
+    loop: bool | None = None,
+    soundfont: str | None = None,
 ) -> SymbolicOptions | None:
     """The symbolic engine's options, or None when none is set: sampling (``notes``, ``top_k``, ``top_p``,
     ``primer``, ``guidance``) and the piece's controls (``tempo`` in BPM, ``key`` such as ``"D major"``, ``meter``
-    such as ``"3/4"``, ``bars``) and the plan (``plan``: False writes without one; ``repeat``: the chance a phrase
-    restates an earlier one)."""
+    such as ``"3/4"``, ``bars``, ``instruments`` such as ``"piano,strings,bass"``, ``loop``), the plan (``plan``:
+    False writes without one; ``repeat``: the chance a phrase restates an earlier one) and the ``soundfont``."""
     given = {
         "notes": notes,
         "top_k": top_k,
@@ -63,6 +66,9 @@ def symbolic_options(
         "bars": bars,
         "repeat": repeat,
         "plan": plan,
+        "instruments": instruments,
+        "loop": loop,
+        "soundfont": soundfont,
     }
     given = {k: v for k, v in given.items() if v is not None}
     return SymbolicOptions(**given) if given else None
@@ -185,7 +191,9 @@ def write_symbolic_outputs(result: Result, out: Path, engine_name: str) -> dict[
         "png": str(png),
         "notes": len(notes),
         "seconds": round(len(result.audio) / result.sr, 2),
-        **{k: result.metadata[k] for k in ("form", "chords") if k in result.metadata},
+        **{k: result.metadata[k] for k in ("bars", "form", "chords") if k in result.metadata},
+        "instruments": ", ".join(f"{track} {name}" for track, name in result.metadata.get("instruments", {}).items()),
+        "soundfont": result.metadata.get("soundfont", ""),
     }
 
 

@@ -69,3 +69,20 @@ def test_fit_length_cuts_with_a_fade_and_pads_with_silence():
     assert np.all(cut[:50] == 1.0) and cut[-1] == 0.0 and np.all(np.diff(cut[50:]) < 0)
     padded = fit_length(tone, 120, fade=10)
     assert np.all(padded[:100] == 1.0) and np.all(padded[100:] == 0.0)
+
+
+def test_wrap_tail_loops_without_a_click():
+    from moodtune.audio.io import wrap_tail
+
+    sr = 8000
+    t = np.arange(int(1.5 * sr)) / sr
+    decay = (np.sin(2 * np.pi * 230.25 * t) * np.exp(-2 * t)).astype(np.float32)  # a release that runs on
+    loop = wrap_tail(decay, sr)
+    assert loop.shape == (sr,) and loop.dtype == np.float32
+    twice = np.concatenate([loop, loop])
+    joint = abs(float(twice[sr] - twice[sr - 1]))
+    assert joint <= np.abs(np.diff(decay)).max() + 1e-6  # no bigger a step than the sound itself takes
+    cut = np.concatenate([decay[:sr], decay[:sr]])
+    assert abs(float(cut[sr] - cut[sr - 1])) > 5 * joint  # cutting the release instead clicks
+    assert np.allclose(loop[: sr // 2], decay[: sr // 2] + decay[sr:])  # the tail sounds over the start
+    assert np.array_equal(wrap_tail(decay[:100], 150)[100:], np.zeros(50, np.float32))  # short: padded

@@ -17,6 +17,11 @@ from moodtune.training.symbolic import SymbolicTrainConfig
 from tests.conftest import write_midi
 
 
+def every_note(pm: pretty_midi.PrettyMIDI) -> list[pretty_midi.Note]:
+    """The notes of every track, by onset then pitch."""
+    return sorted((n for inst in pm.instruments for n in inst.notes), key=lambda n: (n.start, n.pitch))
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("sym_builtin")
@@ -49,10 +54,10 @@ def test_generate_notes_seconds_and_reproducibility(run_dir):
     by_notes = engine.generate(Request(mood=Mood.named("happy"), seed=1, options=SymbolicOptions(notes=30)))
     assert by_notes.metadata["notes"] >= 30 and isinstance(by_notes.midi, pretty_midi.PrettyMIDI)
     by_time = engine.generate(Request(mood=Mood.named("sad"), seconds=6, seed=1))
-    onsets = [n.start for n in by_time.midi.instruments[0].notes]
+    onsets = [n.start for n in every_note(by_time.midi)]
     assert max(onsets) < 6.0 and np.all(np.isfinite(by_time.audio)) and by_time.audio.size > 0
     again = engine.generate(Request(mood=Mood.named("happy"), seed=1, options=SymbolicOptions(notes=30)))
-    assert [n.pitch for n in again.midi.instruments[0].notes] == [n.pitch for n in by_notes.midi.instruments[0].notes]
+    assert [n.pitch for n in every_note(again.midi)] == [n.pitch for n in every_note(by_notes.midi)]
 
 
 def test_a_request_without_a_style_writes_in_one_the_model_knows(run_dir):
@@ -146,7 +151,7 @@ def test_vocabulary_mismatch_with_notes_tokens(data_dir, tmp_path):
     with pytest.raises(MidiReadError, match="do not match"):
         engine.primer_tokens(str(odd))
     result = engine.generate(Request(mood=Mood.named("happy"), seed=0, options=SymbolicOptions(notes=12)))
-    assert len(result.midi.instruments[0].notes) >= 12
+    assert len(every_note(result.midi)) >= 12
 
 
 def test_request_rejects_bad_sampling_options():
@@ -191,9 +196,9 @@ def test_beat_tokens_train_and_generate_bars_on_the_grid(data_dir, tmp_path):
     pm = result.midi
     assert pm.time_signature_changes and pm.time_signature_changes[0].denominator == 4
     sixteenth = pm.resolution / 4  # ticks: the tempo may change at any bar line, the beat grid stays
-    onsets = np.array([pm.time_to_tick(n.start) for n in pm.instruments[0].notes]) / sixteenth
+    onsets = np.array([pm.time_to_tick(n.start) for n in every_note(pm)]) / sixteenth
     assert onsets.size > 0 and np.allclose(onsets, np.round(onsets), atol=1e-2)
-    assert max(n.end for n in pm.instruments[0].notes) <= 8.0 + 1e-6
+    assert max(n.end for n in every_note(pm)) <= 8.0 + 1e-6
 
 
 def test_transformer_trains_and_generates_past_its_context(data_dir, tmp_path):
@@ -259,7 +264,7 @@ def test_controls_set_tempo_key_meter_and_bars(beats_run, mood, tempo, key, mete
     assert [(ts.numerator, ts.denominator) for ts in pm.time_signature_changes] == [(beats, 4)]
     length = bars * beats * 60.0 / tempo
     assert len(result.audio) == round(length * result.sr)  # exactly the asked bars
-    assert max(n.end for n in pm.instruments[0].notes) <= length + 1e-6
+    assert max(n.end for n in every_note(pm)) <= length + 1e-6
 
     # the key is the same piece moved: the notes of the request without a key, moved into the asked one from the
     # key it was planned in (C), or, without a plan, from its estimated key
@@ -312,7 +317,7 @@ def test_pieces_follow_their_plan_of_chords_and_phrases(beats_run):
     assert len(chords) == 4 * PHRASE_BARS and result.metadata["form"].startswith("A A'")
     pm = result.midi
     bar_ticks = 4 * pm.resolution
-    for note in pm.instruments[0].notes:
+    for note in every_note(pm):
         tick = pm.time_to_tick(note.start)
         if tick % pm.resolution == 0:  # on a beat: a tone of its bar's chord
             assert note.pitch % 12 in CHORDS[chords[tick // bar_ticks]], (tick, note.pitch, chords)
@@ -342,3 +347,78 @@ def test_positions_move_forward_and_an_onset_holds_few_distinct_notes(beats_run,
             elif t.startswith("PITCH_"):
                 assert t not in onset and len(onset) < MAX_ONSET_NOTES
                 onset.append(t)
+
+
+def test_tracks_take_the_asked_instruments_or_the_style_ensemble(beats_run):
+    from moodtune.data.adapters.builtin import style_programs
+    from moodtune.midi.instruments import ensemble
+
+    engine = load_engine(beats_run)
+    opts = SymbolicOptions(bars=4, instruments="flute,harp,cello")
+    result = engine.generate(Request(mood=Mood.named("calm"), seed=1, options=opts))
+    programs = {inst.name: inst.program for inst in result.midi.instruments}
+    assert set(programs) <= {"melody", "accompaniment", "bass"} and "melody" in programs
+    assert all(programs[name] == {"melody": 73, "accompaniment": 46, "bass": 42}[name] for name in programs)
+    assert result.metadata["instruments"]["melody"] == "flute"
+    assert result.metadata["soundfont"].endswith(".sf2")
+    for style in ("quartet", "folk"):
+        piece = engine.generate(Request(mood=Mood.named("calm"), seed=1, style=style, options=SymbolicOptions(bars=4)))
+        wanted = ensemble(style_programs(style))
+        assert {inst.name: inst.program for inst in piece.midi.instruments} == {
+            inst.name: wanted[inst.name] for inst in piece.midi.instruments
+        }
+    with pytest.raises(MoodtuneError, match="unknown instrument 'kazoo'"):
+        SymbolicOptions(instruments="piano,kazoo")
+
+
+@pytest.mark.parametrize(("bars", "seconds"), [(6, None), (None, 6.0)])
+def test_a_loop_leads_its_last_bar_back_into_its_first(beats_run, bars, seconds):
+    from moodtune.engines.plan import CHORDS, LOOP_CHORD, PHRASE_BARS
+
+    engine = load_engine(beats_run)
+    opts = SymbolicOptions(bars=bars, loop=True, tempo=120.0, meter="4/4")
+    request = Request(mood=Mood.named("happy"), seed=4, seconds=seconds or 30.0, options=opts)
+    result = engine.generate(request)
+    written = result.metadata["bars"]
+    assert written == (bars or PHRASE_BARS * round(seconds * 120 / 60 / 4 / PHRASE_BARS) or PHRASE_BARS)
+    chords = result.metadata["chords"].split()
+    assert len(chords) == written and chords[0] in ("I", "i") and chords[-1] == LOOP_CHORD
+    bar_s = 2.0  # 4/4 at 120 BPM
+    assert len(result.audio) == round(written * bar_s * result.sr)  # whole bars: the joint is a bar line
+    notes = every_note(result.midi)
+    assert min(n.start for n in notes) == 0.0  # the loop opens on its first downbeat...
+    assert all(n.pitch % 12 in CHORDS["I"] for n in notes if n.start == 0.0)  # ...with the tonic
+    last = [n for n in notes if n.start >= (written - 1) * bar_s - 1e-6]
+    assert last and all(n.pitch % 12 in CHORDS[LOOP_CHORD] for n in last)
+    assert max(n.end for n in notes) <= written * bar_s + 1e-6
+    audio = result.audio
+    assert abs(float(audio[0] - audio[-1])) <= np.percentile(np.abs(np.diff(audio)), 99.9)  # no click
+    for bad, message in [(dict(loop=True, notes=20), "whole bars"), (dict(loop=True, primer="x.mid"), "cannot loop")]:
+        with pytest.raises(MoodtuneError, match=message):
+            SymbolicOptions(**bad)
+
+
+def test_the_grammar_writes_a_duration_after_each_pitch_and_no_note_without_one():
+    from moodtune.engines.symbolic import MAX_ONSET_NOTES, BarGrammar
+    from moodtune.midi.tokens import BeatTokenizer
+
+    tok = BeatTokenizer()
+    grammar = BarGrammar(tok)
+
+    def allowed(*written: str) -> set[str]:
+        for t in written:
+            grammar.see(t)
+        logits = torch.zeros(len(tok.vocabulary))
+        grammar.ban(logits)
+        return {t for t, v in zip(tok.vocabulary, logits.tolist(), strict=True) if v > -float("inf")}
+
+    assert {t.partition("_")[0] for t in allowed("METER_4", "BAR", "TEMPO_104", "POS_0", "PITCH_60")} == {"DUR"}
+    after_note = allowed("DUR_4")
+    assert "PITCH_62" in after_note and "POS_1" in after_note and not any(t.startswith("DUR") for t in after_note)
+    after_velocity = allowed("VEL_8")
+    assert not any(t.startswith(("DUR", "VEL")) for t in after_velocity) and "PITCH_62" in after_velocity
+    for p in range(62, 62 + MAX_ONSET_NOTES - 1):
+        allowed(f"PITCH_{p}", "DUR_1")
+    full = allowed()  # the onset has its most notes: only moving on remains
+    assert {t.partition("_")[0] for t in full} <= {"POS", "BAR", "TEMPO", "METER", "<eos>", "<pad>", "<bos>"}
+    assert "POS_1" in full and "POS_0" not in full

@@ -105,6 +105,17 @@ def fit_length(audio: np.ndarray, n: int, fade: int = 0) -> np.ndarray:
     return out
 
 
+def wrap_tail(audio: np.ndarray, n: int) -> np.ndarray:
+    """``audio [T]`` as exactly ``n`` float32 samples that loop: what sounds past sample ``n`` (a release tail) is
+    added onto the start, so the result played twice in a row continues across the joint as ``audio`` continued
+    past ``n``, with no click. Shorter audio is padded with silence."""
+    out = fit_length(audio, n)
+    for start in range(n, len(audio), max(n, 1)):
+        part = audio[start : start + n]
+        out[: len(part)] += part
+    return out
+
+
 def peak_gain(audio: np.ndarray, ceiling: float = 0.99) -> float:
     """The gain that brings ``audio``'s peak down to ``ceiling`` (1.0 when it is already below)."""
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0

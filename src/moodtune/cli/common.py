@@ -118,6 +118,23 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
         g.add_argument("--meter", help="time signature N/4, N from 1 to 7, e.g. 3/4 (default: the model's choice)")
         g.add_argument("--bars", type=positive_int, help="length in bars instead of --seconds")
         g.add_argument(
+            "--instruments",
+            help="General MIDI instruments of the melody, accompaniment and bass tracks, e.g. piano,strings,bass "
+            "(one plays all, two play the melody and the rest; names, GM program names or numbers 0-127; "
+            "default: the style's ensemble)",
+        )
+        g.add_argument(
+            "--loop",
+            action="store_true",
+            help="end on the dominant that leads back into the first bar, with the audio's release wrapped onto its "
+            "start so it loops without a click (whole phrases nearest --seconds unless --bars is given)",
+        )
+        g.add_argument(
+            "--soundfont",
+            help="General MIDI .sf2 that renders the audio (default: FluidR3_GM where installed, else the small "
+            "bundled one)",
+        )
+        g.add_argument(
             "--repeat",
             type=float,
             help=f"chance, in [0, 1], that a phrase restates an earlier one (default {DEFAULT_REPEAT:g})",
@@ -139,9 +156,12 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
     """The Request fields :func:`add_sampling_args` adds (with the symbolic options, when any is set)."""
     if getattr(args, "bars", None) is not None and args.seconds is not None:
         raise MoodtuneError("--bars sets the length in bars: give --bars or --seconds, not both")
-    controls = {name: getattr(args, name, None) for name in ("tempo", "key", "meter", "bars", "repeat")}
+    names = ("tempo", "key", "meter", "bars", "repeat", "instruments", "soundfont")
+    controls = {name: getattr(args, name, None) for name in names}
     if getattr(args, "no_plan", False):
         controls["plan"] = False
+    if getattr(args, "loop", False):
+        controls["loop"] = True
     return {
         "seconds": DEFAULT_SECONDS if args.seconds is None else args.seconds,
         "style": args.style,

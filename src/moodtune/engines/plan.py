@@ -10,8 +10,9 @@ Under the plan (:class:`PlanFollower`):
 * a note that starts on a beat is a tone of its bar's chord; one that starts between beats may be any note the
   model writes (a passing or neighbour note, chromatic or not), but ends by the next beat unless it belongs to
   the chord;
-* no note outlasts its bar unless it belongs to the next bar's chord too;
+* no note outlasts its bar unless it belongs to the next bar's chord too, and none outlasts the next bar;
 * a phrase's last bar (its cadence) has chord tones only;
+* a loop's first bar is the tonic and its last bar the dominant seventh that leads back to it;
 * a restated phrase copies the bars of the phrase it restates, all but its last, which is written afresh over
   the same chord (A A' B A'); the copy is made only where the mood asked for has not moved since the original
   was written.
@@ -81,6 +82,11 @@ PROGRESSIONS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
+#: The tonic chords, in major and minor.
+TONICS = frozenset({"I", "i"})
+#: The chord of a loop's last bar: the dominant seventh, which leads back to the tonic its first bar opens on.
+LOOP_CHORD = "V7"
+
 MAJOR_CHORDS = frozenset({"I", "ii", "IV", "vi"})
 MINOR_CHORDS = frozenset({"i", "iio", "iv", "VI", "VII", "III"})
 #: A chord in the parallel mode (the dominant is the same in both; a major key borrows no subtonic chord).
@@ -126,7 +132,10 @@ class Plan:
 
     seed: int
     repeat: float = DEFAULT_REPEAT
+    loop: bool = False
     phrases: list[Phrase] = field(default_factory=list)
+    #: A loop's last bar, once the piece's length in bars is known: its chord is :data:`LOOP_CHORD`.
+    last_bar: int | None = None
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -141,14 +150,17 @@ class Plan:
                 source = originals[0] if self.rng.random() < 0.6 else self.rng.choice(originals)
                 self.phrases.append(Phrase(mode, self.phrases[source].chords, source))
             else:
-                self.phrases.append(Phrase(mode, self.rng.choice(PROGRESSIONS[mode])))
+                choices = PROGRESSIONS[mode]
+                if self.loop and not self.phrases:  # a loop opens on the tonic its last bar leads back to
+                    choices = tuple(p for p in choices if p[0] in TONICS)
+                self.phrases.append(Phrase(mode, self.rng.choice(choices)))
         return self.phrases[index]
 
     def source_bar(self, bar: int) -> int | None:
         """The earlier bar that bar ``bar`` copies, or None when it is written afresh (its phrase must be drawn)."""
         index, k = divmod(bar, PHRASE_BARS)
         restates = self.phrases[index].restates
-        if restates is None or k == PHRASE_BARS - 1:
+        if restates is None or k == PHRASE_BARS - 1 or bar == self.last_bar:
             return None
         return restates * PHRASE_BARS + k
 
@@ -219,7 +231,12 @@ class PlanFollower:
         self.before, self.held = self.top, self.top is not None and self.top_end > self._now()
         self.onset_top, self.onset_notes = None, 0
         self.leap = self.phrase_start or self.rng.random() < LEAP_CHANCE
-        self.free = self.rng.random() < FREE_BEAT_CHANCE
+        self.free = self.rng.random() < FREE_BEAT_CHANCE and not self._opening()
+
+    def _opening(self) -> bool:
+        """Whether the piece is a loop whose first note is not written yet: it sounds on the first downbeat, a tone
+        of the tonic the last bar leads back to."""
+        return self.plan.loop and self.bar == 0 and self.top is None
 
     def chord(self, bar: int) -> tuple[int, ...] | None:
         """Pitch classes of bar ``bar``'s chord (None where its phrase is not drawn yet): the phrase's chord, in
@@ -233,6 +250,8 @@ class PlanFollower:
         index = bar // PHRASE_BARS
         if index >= len(self.plan.phrases):
             return None
+        if bar == self.plan.last_bar and bar > 0:
+            return LOOP_CHORD
         phrase = self.plan.phrases[index]
         name = phrase.chords[bar % PHRASE_BARS]
         mode = self.bar_modes[min(bar, len(self.bar_modes) - 1)] if self.bar_modes else phrase.mode
@@ -290,25 +309,27 @@ class PlanFollower:
         assert chord is not None
         per_beat = self.tok.PER_BEAT
         # a pitch: chord tones on the beat and in the cadence bar, the melody within its step
-        cadence = self.bar % PHRASE_BARS == PHRASE_BARS - 1
+        cadence = self.bar % PHRASE_BARS == PHRASE_BARS - 1 or self.bar == self.plan.last_bar
         strict = cadence or (self.pos % per_beat == 0 and not self.free)
         classes = chord if strict else ALL_CLASSES
         low, high, stay = self._melody_window(classes)
         limit = 0
-        if self.pitch is not None:  # a duration (or a pitch that replaces the last): a tone outside the chord
-            # ends by the next beat, one outside the next chord by the bar line
+        if self.pitch is not None:  # a duration: a tone outside the chord ends by the next beat, one outside the
+            # next chord by the bar line, any other by the next bar line
             next_chord = self.chord(self.bar + 1)
             if self.pitch % 12 not in chord:
                 limit = (self.pos // per_beat + 1) * per_beat - self.pos
             elif next_chord is not None and self.pitch % 12 in next_chord:
-                limit = self.tok.MAX_DUR
+                limit = 2 * self.beats * per_beat - self.pos  # held into the next bar, not beyond it
             else:
                 limit = self.beats * per_beat - self.pos
             limit, stay = max(1, limit), False
-        key = (classes, low, high, stay, limit)
+        opening = self._opening() and self.pitch is None
+        key = (classes, low, high, stay, limit, opening)
         if key not in self._cache:
             banned = [i for p, i in self.pitch_ids.items() if p % 12 not in classes or not low <= p <= high]
             banned += self.move_ids if stay else []
+            banned += [i for i in self.move_ids if i != self.tok.index["POS_0"]] if opening else []
             banned += [i for d, i in self.dur_ids.items() if d > limit] if limit else []
             self._cache[key] = torch.tensor(banned, dtype=torch.long)
         return self._cache[key]

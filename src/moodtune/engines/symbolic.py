@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from moodtune.audio.io import fit_length
+from moodtune.audio.io import fit_length, wrap_tail
+from moodtune.data.adapters.builtin import style_programs
 from moodtune.engines.base import Engine, EngineOptions, Request, Result
 from moodtune.engines.checkpoint import load_checkpoint
 from moodtune.engines.plan import (
@@ -33,7 +34,8 @@ from moodtune.engines.plan import (
 from moodtune.errors import MidiReadError, MoodtuneError
 from moodtune.labels import style_index
 from moodtune.midi.analysis import parse_key, to_c_tonic, to_key
-from moodtune.midi.render import FluidSynthRenderer, load_midi
+from moodtune.midi.instruments import ensemble, instrument_label, parse_instruments
+from moodtune.midi.render import FluidSynthRenderer, load_midi, preferred_soundfont, resolve_soundfont
 from moodtune.midi.tokens import (
     BOS,
     EOS,
@@ -42,9 +44,10 @@ from moodtune.midi.tokens import (
     Tokenizer,
     midi_meter,
     midi_notes,
-    notes_to_midi,
     tokenizer_from_dict,
+    tracks_to_midi,
 )
+from moodtune.midi.voices import split_voices
 from moodtune.models.symbolic import decoder_for, symbolic_model
 
 
@@ -67,7 +70,9 @@ def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float |
 @dataclass(frozen=True)
 class SymbolicOptions(EngineOptions):
     """Sampling options of the symbolic engine: a note count instead of seconds, top-k / nucleus filtering,
-    a primer MIDI file to continue, and the mood guidance (None: the model's default)."""
+    a primer MIDI file to continue, the mood guidance (None: the model's default), and the controls: tempo,
+    key, meter, bars, the plan and how often it restates a phrase, the tracks' instruments, a loop, and the
+    soundfont that renders the audio (None: :func:`~moodtune.midi.render.preferred_soundfont`)."""
 
     engine: str = "symbolic"
     notes: int | None = None
@@ -81,8 +86,19 @@ class SymbolicOptions(EngineOptions):
     bars: int | None = None
     plan: bool = True
     repeat: float | None = None
+    instruments: str | None = None
+    loop: bool = False
+    soundfont: str | None = None
 
     def __post_init__(self) -> None:
+        if self.instruments is not None:
+            parse_instruments(self.instruments)
+        if self.soundfont is not None:
+            resolve_soundfont(self.soundfont)
+        if self.loop and self.notes is not None:
+            raise MoodtuneError("a loop is whole bars: give bars or seconds with it, not notes")
+        if self.loop and self.primer is not None:
+            raise MoodtuneError("a continuation cannot loop: it opens with the primer's bars, not its own")
         if self.repeat is not None and not 0.0 <= self.repeat <= 1.0:
             raise MoodtuneError(f"repeat must lie in [0, 1], got {self.repeat}")
         if self.notes is not None and not 1 <= self.notes <= 100_000:
@@ -145,21 +161,30 @@ def _position(token: str) -> int:
 
 class BarGrammar:
     """What the beat tokens' grammar cannot say token by token, for a piece as it is written: positions only move
-    forward in a bar, and one position takes a pitch once and at most :data:`MAX_ONSET_NOTES` pitches (a model asked
-    for a meter it rarely saw can otherwise pile up hundreds of notes at one position). Other token formats have
-    no positions: nothing is banned."""
+    forward in a bar; one position takes a pitch once and at most :data:`MAX_ONSET_NOTES` pitches (a model asked
+    for a meter it rarely saw can otherwise pile up hundreds of notes at one position); a duration comes right after
+    its pitch and only there, and a velocity only before a pitch (a model that finds no likely way on otherwise
+    writes velocities and durations that make no note, without end). Other token formats have no positions:
+    nothing is banned."""
 
     def __init__(self, tokenizer: Tokenizer) -> None:
         index = tokenizer.index
         self.active = tokenizer.kind == "beats"
-        self.pitches = torch.tensor([i for t, i in index.items() if t.startswith("PITCH_")], dtype=torch.long)
+
+        def ids(*prefixes: str, keep: bool = True) -> torch.Tensor:
+            return torch.tensor([i for t, i in index.items() if t.startswith(prefixes) == keep], dtype=torch.long)
+
+        self.pitches, self.velocities, self.durations = ids("PITCH_"), ids("VEL_"), ids("DUR_")
+        self.not_durations = ids("DUR_", keep=False)
         self.positions = [index[t] for t in sorted(index, key=_position) if t.startswith("POS_")]
         self.index = index
         self.position = -1  # the current position in the bar (-1: at its line)
         self.onset: list[int] = []  # the pitches written at it
+        self.last = ""  # the last token written
 
     def see(self, token: str) -> None:
         """Follow one written token."""
+        self.last = token
         if token.startswith(("POS_", "BAR")):
             self.position, self.onset = _position(token), []
         elif self.active and token.startswith("PITCH_"):
@@ -167,10 +192,19 @@ class BarGrammar:
 
     def ban(self, logits: torch.Tensor) -> None:
         """Set the logits ``[vocab]`` of what may not come next to -inf."""
+        full = len(self.onset) >= MAX_ONSET_NOTES
         if self.onset:
-            logits[self.pitches if len(self.onset) >= MAX_ONSET_NOTES else self.onset] = -float("inf")
+            logits[self.pitches if full else self.onset] = -float("inf")
         if self.position >= 0:
             logits[self.positions[: self.position + 1]] = -float("inf")
+        if not self.active:
+            return
+        if self.last.startswith("PITCH_"):
+            logits[self.not_durations] = -float("inf")
+            return
+        logits[self.durations] = -float("inf")
+        if full or self.last.startswith("VEL_"):
+            logits[self.velocities] = -float("inf")
 
 
 class SymbolicEngine(Engine):
@@ -299,11 +333,14 @@ class SymbolicEngine(Engine):
         n_primer_notes = len(tok.decode(primer))
         masks: dict[str, torch.Tensor] = {}  # per previous token, the ids that may not come next
         follower = self.plan_follower(opts, request, primer)
+        if follower is not None and opts.loop and opts.bars is not None:
+            follower.plan.last_bar = opts.bars - 1
         bar_starts: list[int] = []  # where each bar written under the plan starts in ``tokens``
         force_bar = False  # a copied bar ends at the next bar line
 
         grammar = BarGrammar(tok)
-        advancing = [i for t, i in tok.index.items() if t.startswith(("PITCH_", "POS_", "BAR"))]
+        # what writes a note or moves on (a duration only ever right after its pitch: the grammar bans it elsewhere)
+        advancing = [i for t, i in tok.index.items() if t.startswith(("PITCH_", "DUR_", "POS_", "BAR"))]
         for t in primer:  # where the primer stopped, and its meter
             grammar.see(t)
             if follower is not None:
@@ -340,8 +377,8 @@ class SymbolicEngine(Engine):
                 if planned is not None and len(planned):
                     kept = logits[planned].clone()
                     logits[planned] = -float("inf")
-                    if torch.isinf(logits[advancing]).all():  # the plan leaves no way on (no pitch, position or
-                        logits[planned] = kept  # bar line): the grammar alone decides this step
+                    if torch.isinf(logits[advancing]).all():  # the plan leaves no way on (no pitch, duration,
+                        logits[planned] = kept  # position or bar line): the grammar alone decides this step
                 if request.temperature <= 0:
                     choice = int(torch.argmax(logits))
                 else:
@@ -360,6 +397,10 @@ class SymbolicEngine(Engine):
                 force_bar = True
             else:
                 push(token)
+            if opts.loop and bars_left is None and token.startswith("TEMPO_"):  # the first bar's tempo sets a
+                bars_left = self.loop_bars(request, opts, token, tokens) - 1  # loop's length in whole phrases
+                if follower is not None:
+                    follower.plan.last_bar = bars_left
             if target_notes is not None:
                 if len(tok.decode(tokens[1:])) - n_primer_notes >= target_notes:
                     break
@@ -379,7 +420,7 @@ class SymbolicEngine(Engine):
             return None
         if any(t.startswith("PITCH_") for t in primer):
             return None
-        return PlanFollower(tok, Plan(request.seed, DEFAULT_REPEAT if opts.repeat is None else opts.repeat))
+        return PlanFollower(tok, Plan(request.seed, DEFAULT_REPEAT if opts.repeat is None else opts.repeat, opts.loop))
 
     @staticmethod
     def copied_bar(
@@ -397,6 +438,21 @@ class SymbolicEngine(Engine):
         then = request.mood_at(np.asarray([elapsed[bar_starts[source]] * scale, now]))
         same_mode = mode_of(float(then[0][0])) == mode_of(float(then[1][0]))
         return source if same_mode and float(np.linalg.norm(then[0] - then[1])) <= COPY_MOOD_DISTANCE else None
+
+    def loop_bars(self, request: Request, opts: SymbolicOptions, tempo: str, tokens: list[str]) -> int:
+        """Bars of a loop asked for in seconds: the whole phrases nearest ``request.seconds`` at the first bar's
+        tempo (``tempo``, its token; the asked tempo where there is one), at least one phrase."""
+        bpm = opts.tempo if opts.tempo is not None else float(tempo.partition("_")[2])
+        beats = self.tokenizer.meter_of(tokens).beats_per_bar
+        return PHRASE_BARS * max(1, round(request.seconds * bpm / 60.0 / beats / PHRASE_BARS))
+
+    @staticmethod
+    def programs(opts: SymbolicOptions, style: str | None) -> dict[str, int]:
+        """Each track's General MIDI program: the asked instruments, else the ensemble that plays ``style`` in the
+        built-in corpus, else the piano."""
+        if opts.instruments is not None:
+            return parse_instruments(opts.instruments)
+        return ensemble(style_programs(style) or (0,))
 
     def at_tempo(self, tokens: list[str], opts: SymbolicOptions) -> list[str]:
         """``tokens`` with every tempo the asked tempo's bin (unchanged when no tempo is asked)."""
@@ -418,6 +474,7 @@ class SymbolicEngine(Engine):
     def check_controls(self, opts: SymbolicOptions) -> None:
         """Refuse a tempo, meter or bar count asked of a model whose tokens have no bars with a tempo each."""
         asked = [name for name in ("tempo", "meter", "bars") if getattr(opts, name) is not None]
+        asked += ["loop"] if opts.loop else []
         if asked and not (isinstance(self.tokenizer, BeatTokenizer) and self.tokenizer.bar_tempo):
             raise MoodtuneError(
                 f"{', '.join(asked)}: this model's tokens ({self.tokenizer.kind}) have no bars with their own tempo; "
@@ -445,6 +502,8 @@ class SymbolicEngine(Engine):
         if opts.bars is not None:
             primer_bars = sum(t == "BAR" for t in primer)
             horizon = meter.seconds_at((primer_bars + opts.bars) * meter.beats_per_bar)
+        elif opts.loop:  # whole phrases, as many as were written
+            horizon = meter.seconds_at(sum(t == "BAR" for t in tokens) * meter.beats_per_bar)
         else:
             horizon = request.seconds + self.tokenizer.duration(primer) * scale
         if opts.notes is None:
@@ -456,10 +515,14 @@ class SymbolicEngine(Engine):
         if not notes:
             raise MoodtuneError("the model produced no notes; try a higher temperature or another seed")
         bars = meter.beats_per_bar if self.tokenizer.kind == "beats" else None
-        pm = notes_to_midi(notes, tempo=meter.bpm, beats_per_bar=bars, tempo_changes=meter.changes)
-        with FluidSynthRenderer(self.soundfont, self.sr) as renderer:
+        programs = self.programs(opts, request.style)
+        pm = tracks_to_midi(split_voices(notes), programs, meter.bpm, bars, meter.changes)
+        soundfont = resolve_soundfont(opts.soundfont or self.soundfont or preferred_soundfont())
+        with FluidSynthRenderer(soundfont, self.sr) as renderer:
             audio = renderer.render(pm)
-        if opts.notes is None:  # the asked length, like the audio engines: the last notes' release fades out
+        if opts.loop:  # the last notes' release sounds over the loop's start, as it would when played again
+            audio = wrap_tail(audio, round(horizon * self.sr))
+        elif opts.notes is None:  # the asked length, like the audio engines: the last notes' release fades out
             audio = fit_length(audio, round(horizon * self.sr), fade=round(RELEASE_FADE_S * self.sr))
         meta: dict[str, Any] = {
             "engine": self.name,
@@ -470,7 +533,11 @@ class SymbolicEngine(Engine):
             "guidance": self.guidance(opts),
             "top_p": self.top_p(opts),
             **{k: getattr(opts, k) for k in ("tempo", "key", "meter", "bars") if getattr(opts, k) is not None},
+            "instruments": {inst.name: instrument_label(inst.program) for inst in pm.instruments},
+            "soundfont": soundfont.name,
         }
+        if opts.loop:
+            meta["loop"], meta["bars"] = True, sum(t == "BAR" for t in tokens)
         if follower is not None:  # the plan the notes were written under, in the piece's key
             chords = follower.chords()
             if opts.key is not None:

@@ -1,7 +1,10 @@
 """Render MIDI to audio with FluidSynth and a General MIDI soundfont.
 
-The default soundfont is the small GM bank (TimGM6mb.sf2) that the pretty_midi package ships;
-any .sf2 can be given instead. Rendering is deterministic for a given MIDI and soundfont.
+The default soundfont is the small GM bank (TimGM6mb.sf2) that the pretty_midi package ships: the built-in corpus
+is rendered with it. Generated pieces are rendered with the larger FluidR3 GM bank where the system has it
+(:func:`preferred_soundfont`; Debian's ``fluid-soundfont-gm``). Any .sf2 can be given instead. Rendering is
+deterministic for a given MIDI and soundfont; samples are loaded as presets ask for them, so a large bank costs
+no more to open than a small one.
 """
 
 from __future__ import annotations
@@ -25,6 +28,22 @@ _BLOCK = 4096
 def default_soundfont() -> Path:
     """Path of the General MIDI soundfont bundled with pretty_midi."""
     return Path(str(importlib.resources.files("pretty_midi") / "TimGM6mb.sf2"))
+
+
+#: Where systems install the FluidR3 General MIDI soundfont (Debian and Ubuntu first).
+FLUIDR3_PATHS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+)
+
+
+def preferred_soundfont() -> Path:
+    """The FluidR3 General MIDI soundfont where it is installed (:data:`FLUIDR3_PATHS`), else the bundled one."""
+    for candidate in FLUIDR3_PATHS:
+        if Path(candidate).is_file() and "fluid" in Path(candidate).resolve().name.lower():
+            return Path(candidate)
+    return default_soundfont()
 
 
 def resolve_soundfont(path: str | os.PathLike[str] | None) -> Path:
@@ -64,7 +83,8 @@ class FluidSynthRenderer:
     def _fresh_synth(self) -> None:
         """A new synthesizer per render: reverb tails and dither state never leak between renders."""
         self.close()
-        self._synth = self._fluidsynth.Synth(samplerate=float(self.sr), gain=self.gain)
+        settings = {"synth.dynamic-sample-loading": 1}
+        self._synth = self._fluidsynth.Synth(samplerate=float(self.sr), gain=self.gain, **settings)
         self._sfid = self._synth.sfload(str(self.soundfont))
         if self._sfid < 0:
             raise MoodtuneError(f"{self.soundfont}: FluidSynth could not load this soundfont")

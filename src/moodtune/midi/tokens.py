@@ -68,18 +68,31 @@ def notes_to_midi(
     beats_per_bar: int | None = None,
     tempo_changes: Sequence[tuple[float, float]] = (),
 ) -> pretty_midi.PrettyMIDI:
-    """One-instrument MIDI of ``notes``, with a ``beats_per_bar``/4 time signature when given and the tempo
-    map ``tempo`` then ``tempo_changes`` (``(seconds, bpm)``), so scores show the bars and beats the notes
-    were generated in."""
+    """One-instrument MIDI of ``notes`` (see :func:`tracks_to_midi`)."""
+    return tracks_to_midi({"": notes}, {"": program}, tempo, beats_per_bar, tempo_changes)
+
+
+def tracks_to_midi(
+    tracks: dict[str, Sequence[NoteEvent]],
+    programs: dict[str, int],
+    tempo: float = 120.0,
+    beats_per_bar: int | None = None,
+    tempo_changes: Sequence[tuple[float, float]] = (),
+) -> pretty_midi.PrettyMIDI:
+    """MIDI with one track per non-empty entry of ``tracks``, named by its key and played by ``programs[name]``
+    (General MIDI, 0-127); a ``beats_per_bar``/4 time signature when given and the tempo map ``tempo`` then
+    ``tempo_changes`` (``(seconds, bpm)``), so scores show the bars and beats the notes were generated in."""
     pm = pretty_midi.PrettyMIDI(initial_tempo=tempo)
     if tempo_changes:
         set_tempo_map(pm, tempo, tempo_changes)
     if beats_per_bar is not None:
         pm.time_signature_changes.append(pretty_midi.TimeSignature(beats_per_bar, 4, 0.0))
-    inst = pretty_midi.Instrument(program=program)
-    for n in notes:
-        inst.notes.append(pretty_midi.Note(int(n.velocity), int(n.pitch), float(n.start), float(n.start + n.duration)))
-    pm.instruments.append(inst)
+    for name, part in tracks.items():
+        if not part:
+            continue
+        inst = pretty_midi.Instrument(program=programs[name], name=name)
+        inst.notes = [pretty_midi.Note(int(n.velocity), int(n.pitch), n.start, n.start + n.duration) for n in part]
+        pm.instruments.append(inst)
     return pm
 
 

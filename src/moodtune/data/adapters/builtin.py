@@ -43,6 +43,13 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection("madrigal", r"^monteverdi/madrigal[\d.]+\.mxl$", (73, 71, 68, 70, 70)),  # winds
 )
 
+
+def style_programs(style: str | None) -> tuple[int, ...] | None:
+    """The GM programs (top part first) that play ``style``'s pieces in the built-in corpus; None for a style it
+    does not have."""
+    return next((c.programs for c in COLLECTIONS if c.style == style), None)
+
+
 DEFAULT_PIECES = 128
 #: ``--midi-only`` keeps each rendering up to this length (most pieces are shorter).
 MIDI_ONLY_MAX_SECONDS = 120.0
