@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pretty_midi
 import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
@@ -75,6 +76,19 @@ def test_symbolic_jobs_offer_midi_musicxml_and_the_score(client: TestClient) -> 
     assert client.get(job["files"]["svg"]).text.lstrip().startswith(("<?xml", "<svg"))
 
 
+def test_symbolic_controls_reach_the_piece_and_come_back_with_it(client: TestClient) -> None:
+    controls = {"tempo": 96, "key": "D major", "meter": "3/4", "bars": 4, "instruments": "piano,strings,bass"}
+    job = generate(client, model="symbolic", mood="calm", symbolic={**controls, "loop": True})
+    assert job["status"] == "done", job["error"]
+    assert job["seconds"] == pytest.approx(4 * 3 * 60 / 96, abs=0.01)
+    assert {k: job["asked"]["symbolic"][k] for k in controls} == controls and job["asked"]["symbolic"]["loop"]
+    piece = job["piece"]
+    assert piece["bars"] == 4 and piece["chords"].split()[-1] == "V7" and "melody piano" in piece["instruments"]
+    midi = pretty_midi.PrettyMIDI(io.BytesIO(client.get(job["files"]["midi"]).content))
+    assert midi.get_tempo_changes()[1].tolist() == [96.0]
+    assert {i.name: i.program for i in midi.instruments}.get("melody") == 0
+
+
 def test_the_same_request_gives_the_same_audio(client: TestClient) -> None:
     wavs = [client.get(generate(client, mood="sad", seconds=2, seed=7)["files"]["wav"]).content for _ in range(2)]
     assert wavs[0] == wavs[1]
@@ -101,6 +115,12 @@ def test_the_same_request_gives_the_same_audio(client: TestClient) -> None:
         ),
         ({"trajectory": [{"time": 0, "valence": 0, "arousal": 3}]}, "trajectory[0].arousal"),
         ({"mood": "happy", "style": "techno"}, "style"),
+        ({"mood": "happy", "model": "symbolic", "symbolic": {"key": "H major"}}, "unknown key 'H major'"),
+        ({"mood": "happy", "model": "symbolic", "symbolic": {"tempo": 20}}, "symbolic.tempo"),
+        ({"mood": "happy", "model": "symbolic", "symbolic": {"instruments": "kazoo"}}, "unknown instrument"),
+        ({"mood": "happy", "model": "symbolic", "symbolic": {"bars": 200}}, "could last"),
+        ({"mood": "happy", "model": "symbolic", "symbolic": {"soundfont": "/etc/passwd"}}, "symbolic.soundfont"),
+        ({"mood": "happy", "model": "spectrogram", "symbolic": {"tempo": 90}}, "symbolic: spectrogram is a"),
     ],
 )
 def test_bad_values_are_422_naming_the_field(client: TestClient, body: dict, named: str) -> None:

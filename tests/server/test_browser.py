@@ -72,6 +72,30 @@ def test_click_the_pad_and_generate_gives_a_playable_clip_of_the_asked_length(pa
     assert page.locator("#recent li").count() == 1
 
 
+def test_the_symbolic_engines_controls_shape_the_piece(page: Page) -> None:
+    assert page.locator("#symbolic-controls").is_hidden() or page.input_value("#engine") == "symbolic"
+    page.select_option("#engine", "symbolic")
+    assert page.locator("#symbolic-controls").is_visible()
+    page.fill("#tempo", "90")
+    page.select_option("#meter", "3/4")
+    page.fill("#bars", "4")
+    page.fill("#key", "D major")
+    page.fill("#instruments", "flute,harp")
+    page.check("#loop")
+    page.click("#generate")
+    page.wait_for_selector("#piece-text:not([hidden])", timeout=60_000)
+    piece = page.inner_text("#piece-text")
+    assert "4 bars" in piece and "melody flute" in piece and "V7" in piece  # a loop leads back from V7
+    page.wait_for_function("document.querySelector('#player').readyState >= 1", timeout=10_000)
+    assert page.evaluate("document.querySelector('#player').duration") == pytest.approx(4 * 3 * 60 / 90, abs=0.05)
+    page.fill("#key", "H major")
+    page.click("#generate")
+    page.wait_for_selector("#error:not([hidden])", timeout=10_000)
+    assert "unknown key 'H major'" in page.inner_text("#error")
+    page.select_option("#engine", "spectrogram")
+    assert page.locator("#symbolic-controls").is_hidden()
+
+
 def test_draw_a_trajectory_and_the_measured_curve_is_drawn(page: Page) -> None:
     page.click("#mode-trajectory")
     page.fill("#seconds", "10")

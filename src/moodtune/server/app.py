@@ -25,10 +25,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from moodtune import __version__
 from moodtune.audio.io import AUDIO_EXTENSIONS, AudioReadError, audio_info
+from moodtune.engines.symbolic import SymbolicOptions
 from moodtune.mood import MOOD_ANGLES, Mood
 from moodtune.server.jobs import Job, JobQueue, QueueFull
 from moodtune.server.library import ModelLibrary
-from moodtune.server.schemas import AnalysisOut, ErrorOut, GenerateBody, JobCreated, JobStatus, ModelInfo
+from moodtune.server.schemas import (
+    AnalysisOut,
+    ErrorOut,
+    GenerateBody,
+    JobCreated,
+    JobStatus,
+    ModelInfo,
+    SymbolicControls,
+)
 from moodtune.server.settings import ServerSettings
 from moodtune.server.work import curve_json, measure, point_json, run_generation
 
@@ -106,6 +115,8 @@ def _asked(job: Job) -> dict[str, Any]:
         asked.update(valence=r.mood.valence, arousal=r.mood.arousal, mood=r.mood.nearest_name())
     elif r.trajectory is not None:
         asked["trajectory"] = [{"time": t, "valence": m.valence, "arousal": m.arousal} for t, m in r.trajectory.knots]
+    if isinstance(r.options, SymbolicOptions):
+        asked["symbolic"] = {name: getattr(r.options, name) for name in SymbolicControls.model_fields}
     return asked
 
 
@@ -244,6 +255,10 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         if model_id is None or model_id not in library.models:
             known = ", ".join(library.models) or "none"
             raise HTTPException(404, f"no model {body.model!r}; models: {known}")
+        chosen = library.models[model_id]
+        if body.symbolic is not None and not chosen.symbolic:
+            message = f"symbolic: {model_id} is a {chosen.engine} model; these controls are the symbolic engine's"
+            raise HTTPException(422, message)
         styles = library.models[model_id].styles
         if body.style is not None and body.style not in styles:
             known = ", ".join(styles) or "none"

@@ -33,6 +33,11 @@ class ServedModel:
     styles: tuple[str, ...] = ()
     control: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def symbolic(self) -> bool:
+        """Whether it writes MIDI and takes the symbolic engine's controls."""
+        return self.engine == "symbolic"
+
     def describe(self) -> dict[str, Any]:
         """The JSON form of ``GET /api/models``."""
         return {
@@ -42,7 +47,7 @@ class ServedModel:
             "default": self.default,
             "summary": self.summary,
             "styles": list(self.styles),
-            "symbolic": self.engine == "symbolic",
+            "symbolic": self.symbolic,
             "control": self.control,
         }
 

@@ -9,7 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from moodtune.engines.base import Request
+from moodtune.engines.symbolic import MAX_METER_BEATS, MAX_TEMPO, MIN_TEMPO, SymbolicOptions
 from moodtune.errors import MoodtuneError
+from moodtune.midi.tokens import BeatTokenizer
 from moodtune.mood import Mood, Trajectory
 
 #: The longest piece one request may ask for, in seconds.
@@ -30,6 +32,46 @@ class TrajectoryPoint(BaseModel):
     arousal: float = Field(ge=-1, le=1)
 
 
+class SymbolicControls(BaseModel):
+    """The symbolic engine's controls; each is optional, and one left out follows the mood."""
+
+    model_config = _STRICT
+
+    tempo: float | None = Field(None, ge=MIN_TEMPO, le=MAX_TEMPO, description="beats per minute")
+    key: str | None = Field(None, max_length=40, description="e.g. 'D major', 'F# minor'", examples=["D major"])
+    meter: str | None = Field(None, max_length=8, description="N/4, N from 1 to 7", examples=["3/4"])
+    bars: int | None = Field(None, ge=1, le=1000, description="length in bars, instead of seconds")
+    instruments: str | None = Field(
+        None,
+        max_length=200,
+        description="melody, accompaniment and bass instruments, e.g. 'piano,strings,bass' (one plays all)",
+    )
+    loop: bool = Field(False, description="end on the dominant that leads back into the first bar; audio loops")
+    repeat: float | None = Field(None, ge=0, le=1, description="chance that a phrase restates an earlier one")
+    plan: bool = Field(True, description="false: the network alone, without a plan of chords and phrases")
+
+    @model_validator(mode="after")
+    def _valid(self) -> SymbolicControls:
+        try:
+            self.to_options()
+        except MoodtuneError as exc:
+            raise ValueError(str(exc)) from exc
+        if self.bars is not None:
+            beats = MAX_METER_BEATS if self.meter is None else int(self.meter.partition("/")[0])
+            bpm = float(BeatTokenizer.TEMPI[0]) if self.tempo is None else self.tempo
+            longest = self.bars * beats * 60.0 / bpm
+            if longest > MAX_SECONDS:
+                raise ValueError(
+                    f"bars: {self.bars} bars of {beats}/4 at {bpm:g} BPM could last {longest:.0f} s, and a piece here "
+                    f"lasts at most {MAX_SECONDS:g} s: ask for fewer bars, or give the tempo and meter"
+                )
+        return self
+
+    def to_options(self) -> SymbolicOptions:
+        """The library's options."""
+        return SymbolicOptions(**self.model_dump())
+
+
 class GenerateBody(BaseModel):
     """What to generate: exactly one of ``mood`` (a name), ``valence`` + ``arousal``, or ``trajectory``."""
 
@@ -44,6 +86,7 @@ class GenerateBody(BaseModel):
     seed: int = Field(_DEFAULTS["seed"], ge=0, le=2**31 - 1)
     temperature: float = Field(_DEFAULTS["temperature"], ge=0, le=5)
     style: str | None = Field(_DEFAULTS["style"], description="one of the model's styles (GET /api/models)")
+    symbolic: SymbolicControls | None = Field(None, description="the symbolic engine's controls (its models only)")
 
     model_config = _STRICT
 
@@ -87,6 +130,7 @@ class GenerateBody(BaseModel):
             "seed": self.seed,
             "temperature": self.temperature,
             "style": self.style,
+            "options": None if self.symbolic is None else self.symbolic.to_options(),
         }
         if self.trajectory is not None:
             points = [(p.time, p.valence, p.arousal) for p in self.trajectory]
@@ -156,6 +200,9 @@ class JobStatus(BaseModel):
     measured: MoodPoint | None = Field(None, description="the mood model's reading of the whole piece")
     curve: MoodCurve | None = Field(None, description="the mood model's reading second by second")
     asked_curve: MoodCurve | None = Field(None, description="the asked mood at the curve's times")
+    piece: dict[str, Any] | None = Field(
+        None, description="what the symbolic engine wrote: bars, form, chords, instruments, soundfont"
+    )
     took_s: float | None = None
 
 

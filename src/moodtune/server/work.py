@@ -64,3 +64,6 @@ def run_generation(library: ModelLibrary, queue: JobQueue, job: Job) -> None:
         "asked_curve": curve_json(analysis.times, job.request.mood_at(analysis.times)),
         "took_s": round(time.time() - started, 3),
     }
+    piece = {k: written[k] for k in ("bars", "form", "chords", "instruments", "soundfont") if written.get(k)}
+    if piece:
+        job.result["piece"] = piece

@@ -257,6 +257,7 @@ function modelChanged() {
   style.appendChild(html("option", { value: "" }, "any"));
   for (const s of (m && m.styles) || []) style.appendChild(html("option", { value: s }, s));
   show($("style-label"), Boolean(m && m.styles.length));
+  show($("symbolic-controls"), Boolean(m && m.symbolic));
   let note = m ? m.summary : "";
   if (m && m.control && m.control.quadrant_accuracy !== undefined) {
     note += ` — measured: ${Math.round(100 * m.control.quadrant_accuracy)} % of its pieces heard in the asked quadrant`;
@@ -272,6 +273,11 @@ function requestBody() {
     body[field] = value;
   }
   if ($("style").value) body.style = $("style").value;
+  const m = currentModel();
+  if (m && m.symbolic) {
+    const controls = symbolicControls();
+    if (Object.keys(controls).length) body.symbolic = controls;
+  }
   if (state.mode === "point") {
     body.valence = Number(state.point.valence.toFixed(3));
     body.arousal = Number(state.point.arousal.toFixed(3));
@@ -281,6 +287,43 @@ function requestBody() {
     body.trajectory = knots.map(([time, valence, arousal]) => ({ time, valence, arousal }));
   }
   return body;
+}
+
+// The symbolic engine's controls that are filled in (an empty field follows the mood).
+function symbolicControls() {
+  const controls = {};
+  for (const [field, label] of [["tempo", "Tempo"], ["bars", "Bars"]]) {
+    const text = $(field).value.trim();
+    if (!text) continue;
+    const value = num(text);
+    if (Number.isNaN(value)) throw new Error(`${label}: enter a number`);
+    controls[field] = value;
+  }
+  for (const field of ["key", "meter", "instruments"]) {
+    const text = $(field).value.trim();
+    if (text) controls[field] = text;
+  }
+  if ($("loop").checked) controls.loop = true;
+  return controls;
+}
+
+function fillSymbolicChoices() {
+  const meter = $("meter");
+  for (let n = 2; n <= 7; n++) meter.appendChild(html("option", { value: `${n}/4` }, `${n}/4`));
+  const keys = $("keys");
+  for (const tonic of ["C", "G", "D", "A", "E", "B", "F#", "F", "Bb", "Eb", "Ab", "Db"]) {
+    for (const mode of ["major", "minor"]) keys.appendChild(html("option", { value: `${tonic} ${mode}` }));
+  }
+}
+
+function describePiece(piece) {
+  const parts = [];
+  if (piece.bars) parts.push(`${piece.bars} bars`);
+  if (piece.form) parts.push(`form ${piece.form}`);
+  if (piece.chords) parts.push(`chords ${piece.chords}`);
+  if (piece.instruments) parts.push(piece.instruments);
+  if (piece.soundfont) parts.push(`rendered with ${piece.soundfont}`);
+  return parts.join(" · ");
 }
 
 async function generate() {
@@ -335,6 +378,8 @@ function showResult(job) {
   const m = job.measured;
   $("measured-text").textContent = `Heard as ${m.mood}: valence ${fmt(m.valence)}, arousal ${fmt(m.arousal)} ` +
     `(the mood model's reading; made in ${job.took_s} s).`;
+  $("piece-text").textContent = job.piece ? describePiece(job.piece) : "";
+  show($("piece-text"), Boolean(job.piece));
   const pictures = $("pictures");
   pictures.innerHTML = "";
   if (job.files.png) pictures.appendChild(html("img", { src: job.files.png, alt: "spectrogram or piano roll" }));
@@ -475,6 +520,7 @@ async function start() {
     presets.appendChild(b);
   }
   setPoint(state.point.valence, state.point.arousal);
+  fillSymbolicChoices();
   fillModels();
   if (!state.models.length) showError("no models are installed: run 'make models', or serve with --models DIR");
   $("engine").addEventListener("change", modelChanged);
