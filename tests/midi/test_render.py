@@ -47,3 +47,31 @@ def test_corrupt_and_empty_midi_are_named(tmp_path):
     pretty_midi.PrettyMIDI().write(str(empty))
     with pytest.raises(MidiReadError, match=r"empty\.mid: MIDI file has no notes"):
         load_midi(empty)
+
+
+def test_soundfonts_by_name_and_a_missing_fluidr3_is_named(monkeypatch):
+    from moodtune.errors import MoodtuneError
+    from moodtune.midi import render
+
+    assert render.resolve_soundfont(None) == render.resolve_soundfont("bundled") == render.default_soundfont()
+    monkeypatch.setattr(render, "FLUIDR3_PATHS", ("/nonexistent/FluidR3_GM.sf2",))
+    with pytest.raises(MoodtuneError, match="fluid-soundfont-gm"):
+        render.resolve_soundfont("fluidr3")
+    with pytest.raises(MoodtuneError, match="soundfont not found: nope.sf2"):
+        render.resolve_soundfont("nope.sf2")
+
+
+def test_a_large_soundfont_renders_what_the_small_one_does_in_its_own_voice(tmp_path):
+    """FluidR3 where installed (make installs it as root), else the bundled bank copied under another name."""
+    import shutil
+
+    from moodtune.midi.render import default_soundfont, fluidr3_soundfont
+
+    other = fluidr3_soundfont() or shutil.copy(default_soundfont(), tmp_path / "copy.sf2")
+    with FluidSynthRenderer(sr=22050) as r:
+        small = r.render(_single_note(69, 100))
+    with FluidSynthRenderer(other, sr=22050) as r:
+        large = r.render(_single_note(69, 100))
+    assert len(large) == len(small)
+    spec = np.abs(np.fft.rfft(large[:11025]))
+    assert abs(np.fft.rfftfreq(11025, 1 / 22050)[np.argmax(spec)] - 440.0) < 5.0

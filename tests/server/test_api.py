@@ -120,6 +120,7 @@ def test_the_same_request_gives_the_same_audio(client: TestClient) -> None:
         ({"mood": "happy", "model": "symbolic", "symbolic": {"instruments": "kazoo"}}, "unknown instrument"),
         ({"mood": "happy", "model": "symbolic", "symbolic": {"bars": 200}}, "could last"),
         ({"mood": "happy", "model": "symbolic", "symbolic": {"soundfont": "/etc/passwd"}}, "symbolic.soundfont"),
+        ({"mood": "happy", "model": "symbolic", "symbolic": {"volume": 3}}, "symbolic.volume"),
         ({"mood": "happy", "model": "spectrogram", "symbolic": {"tempo": 90}}, "symbolic: spectrogram is a"),
     ],
 )

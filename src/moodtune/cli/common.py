@@ -131,8 +131,8 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
         )
         g.add_argument(
             "--soundfont",
-            help="General MIDI .sf2 that renders the audio (default: FluidR3_GM where installed, else the small "
-            "bundled one)",
+            help="what renders the audio: 'bundled' (default: the small General MIDI soundfont the built-in corpus "
+            "and the mood model were rendered with), 'fluidr3' (the larger FluidR3_GM, where installed) or a .sf2 file",
         )
         g.add_argument(
             "--repeat",

@@ -12,6 +12,7 @@ Under the plan (:class:`PlanFollower`):
   the chord;
 * no note outlasts its bar unless it belongs to the next bar's chord too, and none outlasts the next bar;
 * a phrase's last bar (its cadence) has chord tones only;
+* the melody moves by step, or leaps by at most an octave up, and no note lies more than two octaves below it;
 * a loop's first bar is the tonic and its last bar the dominant seventh that leads back to it;
 * a restated phrase copies the bars of the phrase it restates, all but its last, which is written afresh over
   the same chord (A A' B A'); the copy is made only where the mood asked for has not moved since the original
@@ -34,6 +35,10 @@ DEFAULT_REPEAT = 0.2
 STEP = 2
 #: Chance that an onset may leave the melody's step.
 LEAP_CHANCE = 0.6
+#: The melody leaps up by at most this many semitones (an octave).
+MAX_LEAP = 12
+#: No note lies more than this many semitones (two octaves) below the melody: the texture keeps together.
+TEXTURE_SPAN = 24
 #: Chance that an onset on the beat (outside a cadence bar) may take any note: a suspension or appoggiatura.
 FREE_BEAT_CHANCE = 0.15
 #: Notes an onset may write below the melody before the melody's own note must come.
@@ -283,8 +288,11 @@ class PlanFollower:
         :data:`STEP` above the top line before this onset; and, where that melody note has ended and this onset
         has nothing near it yet, at least :data:`STEP` below it once :data:`ACCOMPANIMENT_NOTES` lower notes are
         written, with ``stay`` keeping the piece at this onset until it has). An onset drawn to leap
-        (:data:`LEAP_CHANCE`) is free."""
+        (:data:`LEAP_CHANCE`) is free, within :data:`MAX_LEAP` above the melody and :data:`TEXTURE_SPAN` below it,
+        as every onset is."""
         lowest, highest = self.tok.MIN_PITCH, self.tok.MAX_PITCH
+        if self.before is not None:  # at most an octave above the melody, two octaves below it
+            lowest, highest = max(lowest, self.before - TEXTURE_SPAN), min(highest, self.before + MAX_LEAP)
         if self.before is None or self.leap:
             return lowest, highest, False
         reach = STEP

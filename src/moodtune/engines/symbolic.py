@@ -35,7 +35,7 @@ from moodtune.errors import MidiReadError, MoodtuneError
 from moodtune.labels import style_index
 from moodtune.midi.analysis import parse_key, to_c_tonic, to_key
 from moodtune.midi.instruments import ensemble, instrument_label, parse_instruments
-from moodtune.midi.render import FluidSynthRenderer, load_midi, preferred_soundfont, resolve_soundfont
+from moodtune.midi.render import FluidSynthRenderer, load_midi, resolve_soundfont
 from moodtune.midi.tokens import (
     BOS,
     EOS,
@@ -72,7 +72,8 @@ class SymbolicOptions(EngineOptions):
     """Sampling options of the symbolic engine: a note count instead of seconds, top-k / nucleus filtering,
     a primer MIDI file to continue, the mood guidance (None: the model's default), and the controls: tempo,
     key, meter, bars, the plan and how often it restates a phrase, the tracks' instruments, a loop, and the
-    soundfont that renders the audio (None: :func:`~moodtune.midi.render.preferred_soundfont`)."""
+    soundfont that renders the audio (a .sf2 file, ``"bundled"`` or ``"fluidr3"``; None: the engine's, else the
+    bundled one the mood model learnt from)."""
 
     engine: str = "symbolic"
     notes: int | None = None
@@ -517,7 +518,7 @@ class SymbolicEngine(Engine):
         bars = meter.beats_per_bar if self.tokenizer.kind == "beats" else None
         programs = self.programs(opts, request.style)
         pm = tracks_to_midi(split_voices(notes), programs, meter.bpm, bars, meter.changes)
-        soundfont = resolve_soundfont(opts.soundfont or self.soundfont or preferred_soundfont())
+        soundfont = resolve_soundfont(opts.soundfont or self.soundfont)
         with FluidSynthRenderer(soundfont, self.sr) as renderer:
             audio = renderer.render(pm)
         if opts.loop:  # the last notes' release sounds over the loop's start, as it would when played again

@@ -1,8 +1,8 @@
 """Render MIDI to audio with FluidSynth and a General MIDI soundfont.
 
 The default soundfont is the small GM bank (TimGM6mb.sf2) that the pretty_midi package ships: the built-in corpus
-is rendered with it. Generated pieces are rendered with the larger FluidR3 GM bank where the system has it
-(:func:`preferred_soundfont`; Debian's ``fluid-soundfont-gm``). Any .sf2 can be given instead. Rendering is
+is rendered with it, and so the mood model learnt from it. The larger FluidR3 GM bank (Debian's
+``fluid-soundfont-gm``) is named ``fluidr3`` where the system has it; any .sf2 can be given instead. Rendering is
 deterministic for a given MIDI and soundfont; samples are loaded as presets ask for them, so a large bank costs
 no more to open than a small one.
 """
@@ -31,26 +31,32 @@ def default_soundfont() -> Path:
 
 
 #: Where systems install the FluidR3 General MIDI soundfont (Debian and Ubuntu first).
-FLUIDR3_PATHS = (
-    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "/usr/share/soundfonts/FluidR3_GM.sf2",
-    "/usr/share/soundfonts/default.sf2",
-)
+FLUIDR3_PATHS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2")
+#: Soundfonts known by name: the bundled one and FluidR3.
+SOUNDFONT_NAMES = ("bundled", "fluidr3")
 
 
-def preferred_soundfont() -> Path:
-    """The FluidR3 General MIDI soundfont where it is installed (:data:`FLUIDR3_PATHS`), else the bundled one."""
-    for candidate in FLUIDR3_PATHS:
-        if Path(candidate).is_file() and "fluid" in Path(candidate).resolve().name.lower():
-            return Path(candidate)
-    return default_soundfont()
+def fluidr3_soundfont() -> Path | None:
+    """The FluidR3 General MIDI soundfont where it is installed (:data:`FLUIDR3_PATHS`), else None."""
+    return next((Path(p) for p in FLUIDR3_PATHS if Path(p).is_file()), None)
 
 
 def resolve_soundfont(path: str | os.PathLike[str] | None) -> Path:
-    """The given soundfont (checked to exist) or the default one."""
-    sf2 = default_soundfont() if path is None else Path(path)
+    """The soundfont to render with: None or ``"bundled"`` for the bundled one, ``"fluidr3"`` for FluidR3 (refused
+    where it is not installed), or a .sf2 file (checked to exist)."""
+    if path is None or str(path) == "bundled":
+        return default_soundfont()
+    if str(path) == "fluidr3":
+        found = fluidr3_soundfont()
+        if found is None:
+            raise MoodtuneError(
+                "soundfont fluidr3: FluidR3_GM is not installed; install the system package fluid-soundfont-gm "
+                "(make does it when run as root)"
+            )
+        return found
+    sf2 = Path(path)
     if not sf2.is_file():
-        raise MoodtuneError(f"soundfont not found: {sf2}")
+        raise MoodtuneError(f"soundfont not found: {sf2} (give a .sf2 file, 'bundled' or 'fluidr3')")
     return sf2
 
 

@@ -49,6 +49,9 @@ class SymbolicControls(BaseModel):
     loop: bool = Field(False, description="end on the dominant that leads back into the first bar; audio loops")
     repeat: float | None = Field(None, ge=0, le=1, description="chance that a phrase restates an earlier one")
     plan: bool = Field(True, description="false: the network alone, without a plan of chords and phrases")
+    soundfont: Literal["bundled", "fluidr3"] | None = Field(
+        None, description="what renders the audio: the bundled soundfont (default) or FluidR3_GM where installed"
+    )
 
     @model_validator(mode="after")
     def _valid(self) -> SymbolicControls:

@@ -299,7 +299,7 @@ function symbolicControls() {
     if (Number.isNaN(value)) throw new Error(`${label}: enter a number`);
     controls[field] = value;
   }
-  for (const field of ["key", "meter", "instruments"]) {
+  for (const field of ["key", "meter", "instruments", "soundfont"]) {
     const text = $(field).value.trim();
     if (text) controls[field] = text;
   }
