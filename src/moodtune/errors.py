@@ -16,6 +16,11 @@ class AudioReadError(MoodtuneError):
     """An audio file cannot be used (unreadable, empty, truncated or silent)."""
 
 
+class AudioTooLargeError(AudioReadError):
+    """An audio file whose decoded size would pass a limit (sample rate, channels or length), refused from its
+    header before it is decoded."""
+
+
 class MidiReadError(MoodtuneError):
     """A MIDI file cannot be used (corrupt or without notes)."""
 

@@ -86,3 +86,45 @@ def test_wrap_tail_loops_without_a_click():
     assert abs(float(cut[sr] - cut[sr - 1])) > 5 * joint  # cutting the release instead clicks
     assert np.allclose(loop[: sr // 2], decay[: sr // 2] + decay[sr:])  # the tail sounds over the start
     assert np.array_equal(wrap_tail(decay[:100], 150)[100:], np.zeros(50, np.float32))  # short: padded
+
+
+def test_long_many_channel_audio_is_decoded_in_blocks_with_bounded_memory(tmp_path):
+    import tracemalloc
+
+    import soundfile as sf
+
+    from moodtune.audio.io import DECODE_BLOCK, load_audio, resample
+
+    sr, seconds, channels = 96_000, 12, 8
+    t = np.arange(sr * seconds) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    path = tmp_path / "wide.wav"
+    with sf.SoundFile(str(path), "w", sr, channels, subtype="PCM_16") as f:
+        for start in range(0, len(tone), DECODE_BLOCK):
+            f.write(np.repeat(tone[start : start + DECODE_BLOCK, None], channels, axis=1))
+    tracemalloc.start()
+    audio, out_sr = load_audio(path, sr=22050)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    decoded_at_once = sr * seconds * channels * 4  # 37 MB: what reading the whole file at once would hold
+    assert out_sr == 22050 and len(audio) == 22050 * seconds
+    assert peak < decoded_at_once / 4, f"peak {peak / 1e6:.1f} MB"
+    whole, _ = sf.read(str(path), dtype="float32", always_2d=True)
+    expected = resample(whole.mean(axis=1), sr, 22050)  # the stream gives what resampling the whole gives
+    assert np.allclose(audio, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(("sr", "channels", "message"), [(384_000, 1, "384000 Hz"), (8_000, 9, "9 channels")])
+def test_inputs_past_the_rate_or_channel_limit_are_refused_from_the_header(tmp_path, sr, channels, message):
+    import soundfile as sf
+
+    from moodtune.audio.io import audio_info, load_audio
+    from moodtune.cli import main
+    from moodtune.errors import AudioTooLargeError
+
+    path = tmp_path / "bomb.wav"
+    sf.write(str(path), np.full((sr // 20, channels), 0.5, np.float32), sr, subtype="PCM_16")
+    for read in (load_audio, audio_info):
+        with pytest.raises(AudioTooLargeError, match=message):
+            read(path)
+    assert main(["analyze", str(path)]) == 2

@@ -273,6 +273,39 @@ def test_an_oversized_body_is_refused_before_it_is_read(client: TestClient) -> N
     assert r.status_code == 413 and "at most 256 kB" in r.json()["message"]
 
 
+def test_a_chunked_body_is_refused_once_it_passes_the_limit(tmp_path: Path) -> None:
+    def chunks(total: int, piece: bytes):
+        for _ in range(total // len(piece)):
+            yield piece
+
+    settings = ServerSettings(out=tmp_path / "serve", max_upload_mb=0.1, preload=False)
+    with TestClient(create_app(settings)) as c:
+        body = chunks(2_000_000, b'{"mood": "happy", "style": "' + b"x" * 65_536)  # no Content-Length: chunked
+        r = c.post("/api/generate", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "at most 256 kB" in r.json()["message"]
+        assert len(r.content) < 1000  # nothing of the body is echoed
+        boundary = b"x" * 16
+        head = b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="b.wav"\r\n\r\n'
+        upload = (part for part in [head, *chunks(3_000_000, b"\0" * 65_536)])
+        r = c.post(
+            "/api/analyze", content=upload, headers={"content-type": "multipart/form-data; boundary=" + "x" * 16}
+        )
+        assert r.status_code == 413 and "uploads are at most 0.1 MB" in r.json()["message"]
+        assert not any((tmp_path / "serve").rglob("*.wav")), "nothing of a refused upload is kept"
+
+
+def test_audio_whose_decoded_size_passes_the_limits_is_refused_from_its_header(tmp_path: Path) -> None:
+    settings = ServerSettings(out=tmp_path / "serve", preload=False)
+    with TestClient(create_app(settings)) as c:
+        for name, sr, channels, message in [("fast.wav", 384_000, 1, "384000 Hz"), ("wide.wav", 8_000, 9, "9 ch")]:
+            path = tmp_path / name
+            sf.write(str(path), np.full((sr // 10, channels), 0.5, np.float32), sr, subtype="PCM_16")
+            with path.open("rb") as f:
+                r = c.post("/api/analyze", files={"file": (name, f, "audio/wav")})
+            assert r.status_code == 413 and name in r.json()["message"] and message in r.json()["message"]
+            assert str(tmp_path) not in r.json()["message"]
+
+
 def test_every_error_answer_has_a_message(client: TestClient) -> None:
     for r in (
         client.get("/api/jobs/nope"),

@@ -15,13 +15,28 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from moodtune.errors import AudioReadError, MoodtuneError
+from moodtune.errors import AudioReadError, AudioTooLargeError, MoodtuneError
 from moodtune.fsutil import atomic_path
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg", ".flac", ".aiff", ".aif")
 
 #: A file whose peak stays below this (about -80 dBFS) is treated as silent.
 SILENCE_PEAK = 1e-4
+#: The highest sample rate and the most channels an input may have (read from its header, before decoding).
+MAX_INPUT_SR = 192_000
+MAX_INPUT_CHANNELS = 8
+#: Frames decoded at a time: an input is mixed down to mono and resampled block by block, so decoding holds
+#: one block of every channel (at most 16 MB at the limits above) beside the mono result.
+DECODE_BLOCK = 1 << 16
+
+
+def check_decodable(path: str | os.PathLike[str], sr: int, channels: int) -> None:
+    """Refuse (:class:`AudioTooLargeError`) an input whose header declares more than :data:`MAX_INPUT_SR` Hz or
+    :data:`MAX_INPUT_CHANNELS` channels."""
+    if sr > MAX_INPUT_SR or sr <= 0:
+        raise AudioTooLargeError(f"{path}: {sr} Hz; inputs are read at up to {MAX_INPUT_SR} Hz")
+    if channels > MAX_INPUT_CHANNELS or channels <= 0:
+        raise AudioTooLargeError(f"{path}: {channels} channels; inputs have at most {MAX_INPUT_CHANNELS}")
 
 
 def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
@@ -42,7 +57,9 @@ def load_audio(
 
     Returns ``(audio, sample_rate)``. Raises :class:`AudioReadError` whose message names the file
     and the reason: unreadable, empty, truncated (fewer frames than its header declares), not
-    finite, or silent.
+    finite, or silent; :class:`AudioTooLargeError` past :data:`MAX_INPUT_SR` or :data:`MAX_INPUT_CHANNELS`.
+    The file is decoded, mixed down and resampled in blocks of :data:`DECODE_BLOCK` frames: memory grows with
+    the mono result only.
     """
     path = Path(path)
     if not path.is_file():
@@ -60,6 +77,7 @@ def load_audio(
         with opened as f:
             native_sr = f.samplerate
             declared = f.frames
+            check_decodable(path, native_sr, f.channels)
             if declared <= 0:
                 raise AudioReadError(f"{path}: empty audio file (0 frames)")
             first = round(start_s * native_sr)
@@ -67,31 +85,52 @@ def load_audio(
             if first >= last:
                 raise AudioReadError(f"{path}: excerpt {start_s:.2f}-{end_s} s lies outside the file")
             f.seek(first)
-            data = f.read(last - first, dtype="float32", always_2d=True)
+            out_sr = native_sr if sr is None else sr
+            decoded, parts, peak = _decode_mono(f, last - first, native_sr, out_sr)
     except AudioReadError:
         raise
     except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
         raise AudioReadError(f"{path}: unreadable audio ({_short(exc)})") from exc
-    if data.shape[0] == 0:
+    if decoded == 0:
         raise AudioReadError(f"{path}: empty audio (no frames could be decoded)")
-    if data.shape[0] < (last - first) * 0.98:
-        raise AudioReadError(f"{path}: truncated audio (decoded {data.shape[0]} of {last - first} declared frames)")
-    audio = data.mean(axis=1)
-    if not np.all(np.isfinite(audio)):
+    if decoded < (last - first) * 0.98:
+        raise AudioReadError(f"{path}: truncated audio (decoded {decoded} of {last - first} declared frames)")
+    if not np.isfinite(peak):
         raise AudioReadError(f"{path}: audio contains NaN or infinite samples")
-    if check_silence and float(np.max(np.abs(audio))) < SILENCE_PEAK:
+    if check_silence and peak < SILENCE_PEAK:
         raise AudioReadError(f"{path}: silent audio (peak below -80 dBFS)")
-    out_sr = native_sr if sr is None else sr
-    return resample(audio, native_sr, out_sr), out_sr
+    return np.concatenate(parts).astype(np.float32, copy=False), out_sr
+
+
+def _decode_mono(f: sf.SoundFile, frames: int, sr_in: int, sr_out: int) -> tuple[int, list[np.ndarray], float]:
+    """Read up to ``frames`` frames of ``f`` block by block, each mixed down to mono and resampled from ``sr_in``
+    to ``sr_out`` as a stream (the same samples as resampling the whole at once): ``(frames decoded, mono
+    blocks, peak)``; the peak is NaN where a sample is not finite."""
+    stream = None if sr_in == sr_out else soxr.ResampleStream(sr_in, sr_out, 1, dtype="float32", quality="HQ")
+    parts: list[np.ndarray] = []
+    decoded, peak = 0, 0.0
+    while decoded < frames:
+        block = f.read(min(DECODE_BLOCK, frames - decoded), dtype="float32", always_2d=True)
+        if not len(block):
+            break
+        decoded += len(block)
+        mono = block.mean(axis=1)
+        peak = max(peak, float(np.max(np.abs(mono)))) if np.all(np.isfinite(mono)) else float("nan")
+        parts.append(mono if stream is None else stream.resample_chunk(mono))
+    if stream is not None:
+        parts.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
+    return decoded, parts, peak
 
 
 def audio_info(path: str | os.PathLike[str]) -> tuple[int, float]:
-    """``(sample_rate, duration_seconds)`` from the header of ``path``; :class:`AudioReadError` if unreadable."""
+    """``(sample_rate, duration_seconds)`` from the header of ``path``; :class:`AudioReadError` if unreadable,
+    :class:`AudioTooLargeError` past the sample-rate or channel limit (:func:`check_decodable`)."""
     try:
         with _quiet_native_stderr():
             info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise AudioReadError(f"{path}: unreadable audio ({_short(exc)})") from exc
+    check_decodable(path, info.samplerate, info.channels)
     return info.samplerate, info.frames / max(info.samplerate, 1)
 
 

@@ -21,10 +21,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from moodtune import __version__
-from moodtune.audio.io import AUDIO_EXTENSIONS, AudioReadError, audio_info
+from moodtune.audio.io import AUDIO_EXTENSIONS, AudioReadError, AudioTooLargeError, audio_info
 from moodtune.engines.symbolic import SymbolicOptions
 from moodtune.mood import MOOD_ANGLES, Mood
 from moodtune.server.jobs import Job, JobQueue, QueueFull
@@ -53,8 +53,18 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut} for code in codes}
 
 
+class _BodyTooLarge(HTTPException):
+    """Raised from ``receive`` once a body has passed its limit: an HTTP error, so the body parsers let it through
+    and the app answers 413."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(413, message)
+
+
 class BodyLimit:
-    """Refuses (413) a request whose declared body is larger than its route allows, before reading it."""
+    """Refuses (413) a request whose body is larger than its route allows: before reading it when its declared
+    length says so, otherwise as soon as the bytes received pass the limit, whatever the transfer encoding (a
+    chunked body declares no length)."""
 
     def __init__(self, app: ASGIApp, limits: dict[str, tuple[int, str]]) -> None:
         self.app = app
@@ -62,14 +72,40 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if limit is not None:
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > limit[0]:
-                message = f"the request body is {int(length) / 1e6:.2f} MB; {limit[1]}"
-                response = JSONResponse(status_code=413, content={"message": message, "detail": message})
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        most, advice = limit
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > most:
+            await _too_large(f"the request body is {int(length) / 1e6:.2f} MB; {advice}", scope, receive, send)
+            return
+        received, started = 0, False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > most:
+                    raise _BodyTooLarge(f"the request body is over {most / 1e6:.2f} MB; {advice}")
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _BodyTooLarge as exc:
+            if not started:
+                await _too_large(str(exc.detail), scope, receive, send)
+
+
+async def _too_large(message: str, scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(status_code=413, content={"message": message, "detail": message})
+    await response(scope, receive, send)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -176,6 +212,8 @@ def _analyze_upload(library: ModelLibrary, path: Path, name: str, settings: Serv
     """The mood of a saved upload: 415 if it is not audio, 413 if too long, 422 if silent or too short."""
     try:
         _, seconds = audio_info(path)
+    except AudioTooLargeError as exc:
+        raise HTTPException(413, str(exc).replace(str(path), name)) from exc
     except AudioReadError as exc:
         raise HTTPException(415, f"{name}: not an audio file moodtune can read") from exc
     if seconds > settings.max_analyze_seconds:

@@ -78,8 +78,12 @@ class SymbolicControls(BaseModel):
 class GenerateBody(BaseModel):
     """What to generate: exactly one of ``mood`` (a name), ``valence`` + ``arousal``, or ``trajectory``."""
 
-    model: str | None = Field(None, description="a model id from GET /api/models (default: the default engine)")
-    mood: str | None = Field(None, description="a named mood: happy, calm, tense, ...", examples=["calm"])
+    model: str | None = Field(
+        None, max_length=200, description="a model id from GET /api/models (default: the default engine)"
+    )
+    mood: str | None = Field(
+        None, max_length=40, description="a named mood: happy, calm, tense, ...", examples=["calm"]
+    )
     valence: float | None = Field(None, ge=-1, le=1)
     arousal: float | None = Field(None, ge=-1, le=1)
     trajectory: list[TrajectoryPoint] | None = Field(
@@ -88,7 +92,9 @@ class GenerateBody(BaseModel):
     seconds: float = Field(_DEFAULTS["seconds"], ge=0.5, le=MAX_SECONDS, description="length of the piece")
     seed: int = Field(_DEFAULTS["seed"], ge=0, le=2**31 - 1)
     temperature: float = Field(_DEFAULTS["temperature"], ge=0, le=5)
-    style: str | None = Field(_DEFAULTS["style"], description="one of the model's styles (GET /api/models)")
+    style: str | None = Field(
+        _DEFAULTS["style"], max_length=100, description="one of the model's styles (GET /api/models)"
+    )
     symbolic: SymbolicControls | None = Field(None, description="the symbolic engine's controls (its models only)")
 
     model_config = _STRICT
