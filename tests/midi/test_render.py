@@ -57,7 +57,7 @@ def test_soundfonts_by_name_and_a_missing_fluidr3_is_named(monkeypatch):
     monkeypatch.setattr(render, "FLUIDR3_PATHS", ("/nonexistent/FluidR3_GM.sf2",))
     with pytest.raises(MoodtuneError, match="fluid-soundfont-gm"):
         render.resolve_soundfont("fluidr3")
-    with pytest.raises(MoodtuneError, match="soundfont not found: nope.sf2"):
+    with pytest.raises(MoodtuneError, match=r"soundfont not found: nope\.sf2"):
         render.resolve_soundfont("nope.sf2")
 
 
