@@ -224,6 +224,49 @@ def trajectory_empty_item(folder: Path) -> list[str]:
     return ["generate", "--trajectory", "sad:0,,happy:30", "--out", str(folder / "x.wav")]
 
 
+def config_nested(folder: Path) -> list[str]:
+    run = run_copy(folder)
+    (run / CONFIG_FILE).write_text("[" * 100_000 + "]" * 100_000)
+    return generate_with(run, folder)
+
+
+def wide_wav(rate: int, channels: int) -> Callable[[Path], list[str]]:
+    def setup(folder: Path) -> list[str]:
+        import soundfile as sf
+
+        sf.write(str(folder / "wide.wav"), np.full((rate // 20, channels), 0.5, np.float32), rate, subtype="PCM_16")
+        return ["analyze", str(folder / "wide.wav")]
+
+    return setup
+
+
+def out_named(name: str) -> Callable[[Path], list[str]]:
+    def setup(folder: Path) -> list[str]:
+        return ["generate", "--mood", "calm", "--seconds", "2", "--out", str(folder) + "/" + name]
+
+    return setup
+
+
+def trajectory_past_seconds(folder: Path) -> list[str]:
+    return ["generate", "--trajectory", "sad:0,happy:40", "--seconds", "30", "--out", str(folder / "x.wav")]
+
+
+def primer_fifo(folder: Path) -> list[str]:
+    import os
+
+    os.mkfifo(folder / "primer.mid")
+    return ["generate", "--engine", "symbolic", "--mood", "calm", "--primer", str(folder / "primer.mid"), "--out",
+            str(folder / "x.mid")]  # fmt: skip
+
+
+def primer_long(folder: Path) -> list[str]:
+    from tests.conftest import write_midi
+
+    write_midi(folder / "long.mid", [60 + i % 12 for i in range(6000)], seconds_per_note=0.05)
+    return ["generate", "--engine", "symbolic", "--mood", "calm", "--primer", str(folder / "long.mid"), "--out",
+            str(folder / "x.mid")]  # fmt: skip
+
+
 CASES: list[Case] = [
     Case("checkpoint", "truncated model.safetensors", truncated_weights, "corrupt weights file"),
     Case("checkpoint", "random bytes as model.safetensors", random_weights, "corrupt weights file"),
@@ -233,6 +276,7 @@ CASES: list[Case] = [
     Case("checkpoint", "config.json lacks model", config_without_model, "does not fit"),
     Case("checkpoint", "config.json with an edited latent_dim", config_edited_size, "does not fit"),
     Case("checkpoint", "a checkpoint of a newer format", config_newer_format, "upgrade moodtune"),
+    Case("checkpoint", "config.json nested 100,000 brackets deep", config_nested, "corrupt checkpoint config"),
     Case("trajectory", "CSV with a text value", trajectory_csv(b"time,valence,arousal\n0,high,low\n"), "not a number"),
     Case("trajectory", "empty CSV", trajectory_csv(b""), "empty file"),
     Case("trajectory", "binary junk as CSV", trajectory_csv(b"\xff\xfe\x00\x81junk\x00" * 20), "not a readable CSV"),
@@ -243,11 +287,18 @@ CASES: list[Case] = [
     Case("audio", "analyze random bytes named .mp3", random_mp3, "not a recognised audio format"),
     Case("audio", "analyze a folder with no audio", analyze_empty_folder, "no audio files"),
     Case("audio", "reconstruct a missing file", reconstruct_missing, "no such file"),
+    Case("audio", "analyze a WAV of 384 kHz", wide_wav(384_000, 1), "read at up to 192000 Hz"),
+    Case("audio", "analyze a WAV of 9 channels", wide_wav(8_000, 9), "at most 8"),
+    Case("midi", "a FIFO as --primer", primer_fifo, "not a regular file"),
+    Case("midi", "a primer of 6000 notes", primer_long, "a primer is at most 5000 notes"),
     Case("dataset", "DEAM annotations with a text value", deam_text_value, "'high' is not a number"),
     Case("output", "--out is an existing folder", out_is_a_folder, "is a folder"),
     Case("output", "prepare --out is a file", prepare_out_is_a_file, "a file, not a folder"),
     Case("output", "--out below a file", out_below_a_file, "not a folder"),
     Case("output", "a full disk", full_disk, "no space left"),
+    Case("output", "--out x.mp3 (WAV is written)", out_named("x.mp3"), "name the file .wav"),
+    Case("output", "--out newdir/", out_named("newdir/"), "is a folder"),
+    Case("trajectory", "a trajectory past --seconds", trajectory_past_seconds, "after the end of the piece"),
     Case("options", "--seed 99999999999999999999999", huge_seed, "seed must be a whole number"),
     Case("options", "train --resume with another --size", resume_other_size, "size was 'debug'"),
 ]

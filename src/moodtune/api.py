@@ -84,7 +84,10 @@ def make_request(
     **fields: Any,
 ) -> Request:
     """Build a Request from CLI-style arguments; exactly one way of giving the mood. ``fields`` are
-    Request fields (seconds, style, seed, temperature)."""
+    Request fields (seconds, style, seed, temperature). A trajectory that ends after the default length sets the
+    length when ``seconds`` is not given (or None), and is refused when it ends after the ``seconds`` given."""
+    if fields.get("seconds", 0) is None:
+        del fields["seconds"]
     given = [
         mood is not None,
         valence is not None or arousal is not None,
@@ -99,9 +102,16 @@ def make_request(
         return Request(mood=Mood(valence, arousal), options=options, **fields)
     if mood is not None:
         return Request(mood=Mood.parse(mood), options=options, **fields)
-    if trajectory is not None:
-        return Request(trajectory=Trajectory.parse(trajectory), options=options, **fields)
-    return Request(trajectory=read_trajectory_file(trajectory_file or ""), options=options, **fields)
+    curve = Trajectory.parse(trajectory) if trajectory is not None else read_trajectory_file(trajectory_file or "")
+    default = Request.__dataclass_fields__["seconds"].default
+    seconds = fields.pop("seconds", None)
+    if seconds is not None and curve.duration > seconds:
+        raise MoodtuneError(
+            f"the trajectory ends at {curve.duration:g} s, after the end of the piece ({seconds:g} s): give "
+            f"--seconds {curve.duration:g} or more, or leave --seconds out and the trajectory sets the length"
+        )
+    length = max(default, curve.duration) if seconds is None else seconds
+    return Request(trajectory=curve, options=options, seconds=length, **fields)
 
 
 #: The columns of a trajectory CSV.
@@ -146,9 +156,7 @@ def generate_to_file(
     writes ``out`` as MIDI and, beside it, the rendered WAV, MusicXML, an engraved SVG score and a
     piano-roll PNG.
     """
-    out = Path(out)
-    if out.is_dir():  # the symbolic engine names its files after out: a folder there is still not a file path
-        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(out))
+    out = output_path(out, (".mid", ".midi", ".wav") if engine.writes_midi else (".wav",), engine.name)
     result: Result = engine.generate(request)
     if result.midi is not None:
         return write_symbolic_outputs(result, out, engine.name)
@@ -163,6 +171,20 @@ def generate_to_file(
         else:
             written["png"] = str(plot_waveforms([(what, result.audio)], result.sr, png, title))
     return written
+
+
+def output_path(out: str | os.PathLike[str], suffixes: tuple[str, ...] = (".wav",), writer: str = "") -> Path:
+    """``out`` as the path of a file to write, checked before any work is done: not a folder (nor a name ending
+    in a slash), and ending in one of ``suffixes`` (the format written: a WAV is never written as ``.mp3``)."""
+    text = os.fspath(out)
+    path = Path(text)
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), text)
+    if path.suffix.lower() not in suffixes:
+        what = f"the {writer} engine writes" if writer else "this writes"
+        formats = "MIDI, with its WAV and score beside it" if ".mid" in suffixes else "WAV"
+        raise MoodtuneError(f"{text}: {what} {formats}; name the file {' or '.join(suffixes)}")
+    return path
 
 
 def write_symbolic_outputs(result: Result, out: Path, engine_name: str) -> dict[str, Any]:
@@ -215,9 +237,9 @@ def reconstruct_file(engine: Engine, audio_in: str | os.PathLike[str], out: str 
     the original vs the reconstruction) and returns the log-spectral and MR-STFT distances."""
     if not isinstance(engine, Reconstructs):
         raise MoodtuneError(f"the {engine.name} engine cannot reconstruct audio")
+    out = output_path(out)
     audio, sr = read_input(audio_in, engine.sr)
     recon = engine.reconstruct_audio(audio)
-    out = Path(out)
     write_wav(out, recon, sr)
     logmel = LogMel(MelConfig(sr=sr))
     png = plot_reconstruction(
@@ -233,9 +255,9 @@ def continue_file(
     """Continue an audio file with an engine that continues; writes OUT.wav and its spectrogram OUT.png."""
     if not isinstance(engine, Continues):
         raise MoodtuneError(f"the {engine.name} engine cannot continue audio (the sequence engine can)")
+    out = output_path(out)
     audio, sr = read_input(audio_in, engine.sr)
     result = engine.continue_audio(audio, request)
-    out = Path(out)
     write_wav(out, result.audio, sr)
     mel = LogMel(MelConfig(sr=sr))(result.audio).numpy()
     png = plot_spectrogram(mel, out.with_suffix(".png"), f"{Path(audio_in).name} continued ({out.name})", sr)
@@ -279,10 +301,10 @@ def vary_file(
     """Encode -> perturb -> decode an audio file with an engine that varies; writes OUT.wav and OUT.png."""
     if not isinstance(engine, Varies):
         raise MoodtuneError(f"the {engine.name} engine cannot make variations (the waveform engine can)")
+    out = output_path(out)
     audio, sr = read_input(audio_in, engine.sr)
     v, a = (mood.valence, mood.arousal) if mood is not None else (None, None)
     varied = engine.vary(audio, amount, seed, v, a, style)
-    out = Path(out)
     write_wav(out, varied, sr)
     named = [(f"input ({Path(audio_in).name}, at {sr} Hz)", audio), (f"varied, amount {amount:g}", varied)]
     png = plot_waveforms(named, sr, out.with_suffix(".png"), f"{engine.name} engine: vary ({out.name})")

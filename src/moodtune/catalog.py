@@ -87,11 +87,11 @@ def local_models(root: str | os.PathLike[str]) -> list[ModelEntry]:
     out = []
     for config in sorted(base.rglob(CONFIG_FILE)):
         run = config.parent
-        if not (run / WEIGHTS_FILE).is_file():
+        if not config.is_file() or not (run / WEIGHTS_FILE).is_file():  # a FIFO or a folder is no config
             continue
         try:
             engine = str(json.loads(config.read_text()).get("engine"))
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             continue
         out.append(ModelEntry(str(run), engine, str(run), False, _size_mb(run), reports.get(run.resolve())))
     return out

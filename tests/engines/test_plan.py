@@ -56,8 +56,8 @@ def test_on_the_beat_only_chord_tones_and_between_beats_short_passing_notes():
     for pitch in range(60, 72):
         if pitch % 12 in chord:
             f = _follow(["METER_4", "BAR", "TEMPO_104", "POS_2", f"PITCH_{pitch}"])
-            if pitch % 12 in following:  # a tone of the next chord too may be held over the bar line
-                assert not _banned(f, "DUR_")
+            if pitch % 12 in following:  # a tone of the next chord too may be held over the bar line, to its end
+                assert min(_banned(f, "DUR_")) == 31  # 14 sixteenths to this bar's end, 16 through the next
             else:  # else it lasts to the bar line (14 sixteenths from position 2), no further
                 assert min(_banned(f, "DUR_")) == 15
 
@@ -80,7 +80,23 @@ def test_the_melody_moves_by_step_unless_the_onset_leaps():
     assert allowed and min(allowed) >= 72 - 4 and max(allowed) <= 72 + 4
     assert any(f.tok.vocabulary[i] == "BAR" for i in f.banned().tolist())  # it may not move on without one
     f.leap = True
-    assert max(set(range(21, 109)) - _banned(f, "PITCH_")) > 80
+    leaping = set(range(21, 109)) - _banned(f, "PITCH_")
+    assert max(leaping) == 84 and min(leaping) >= 72 - 24  # an octave up at most; the texture within two below
+
+
+def test_a_loop_opens_on_the_tonic_and_its_last_bar_leads_back():
+    from moodtune.engines.plan import LOOP_CHORD, TONICS
+
+    for seed in range(12):
+        plan = Plan(seed=seed, repeat=0.5, loop=True)
+        f = _follow(["METER_4", "BAR", "TEMPO_104"], plan)
+        assert plan.phrases[0].chords[0] in TONICS
+        plan.last_bar = 5
+        assert {f.tok.vocabulary[i] for i in f.banned().tolist()} >= {"POS_1", "POS_4", "BAR"}  # the downbeat first
+        for _ in range(5):
+            f.see("BAR", 0.5)
+        assert f.chord_name(5) == LOOP_CHORD and plan.source_bar(5) is None
+        assert {p % 12 for p in set(range(21, 109)) - _banned(f, "PITCH_")} <= set(CHORDS[LOOP_CHORD])
 
 
 @pytest.mark.parametrize("valence", [0.5, -0.5])

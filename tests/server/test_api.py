@@ -306,6 +306,31 @@ def test_audio_whose_decoded_size_passes_the_limits_is_refused_from_its_header(t
             assert str(tmp_path) not in r.json()["message"]
 
 
+def test_a_post_from_another_sites_page_is_refused(client: TestClient) -> None:
+    body = {"mood": "calm", "seconds": 1}
+    r = client.post("/api/generate", json=body, headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and "another site" in r.json()["message"]
+    r = client.post("/api/analyze", files={"file": ("a.wav", b"RIFF", "audio/wav")}, headers={"Origin": "null"})
+    assert r.status_code == 403
+    same = client.post("/api/generate", json=body, headers={"Origin": "http://testserver"})
+    assert same.status_code == 202  # the page itself (its origin is the host it talks to), and clients with none
+    assert client.post("/api/generate", json=body).status_code == 202
+
+
+def test_an_upload_past_the_analyses_running_is_told_429_at_once(tmp_path: Path) -> None:
+    settings = ServerSettings(out=tmp_path / "serve", preload=False)
+    with TestClient(create_app(settings)) as c:
+        busy = c.app.state.analyses
+        while busy.acquire(blocking=False):  # every analysis slot taken
+            pass
+        wav = write_audio(tmp_path / "a.wav", music_like(2.0, 22050), 22050)
+        started = time.monotonic()
+        with wav.open("rb") as f:
+            r = c.post("/api/analyze", files={"file": ("a.wav", f, "audio/wav")})
+        assert r.status_code == 429 and r.headers["Retry-After"] == "10"
+        assert time.monotonic() - started < 10, "a full house is said at once, not after a wait"
+
+
 def test_every_error_answer_has_a_message(client: TestClient) -> None:
     for r in (
         client.get("/api/jobs/nope"),

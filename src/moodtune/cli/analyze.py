@@ -9,7 +9,7 @@ from rich.table import Table
 
 from moodtune.api import load_mood_model
 from moodtune.audio.io import AUDIO_EXTENSIONS
-from moodtune.cli.common import add_command
+from moodtune.cli.common import add_command, positive_float
 from moodtune.errors import MoodtuneError
 from moodtune.evaluation.analyze import analyze_files, expand_inputs, write_analysis
 
@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
     p.add_argument("inputs", nargs="+", help="audio files or folders")
     p.add_argument("--model", help="mood model run folder made by 'moodtune train mood' (default: the shipped one)")
     p.add_argument("--curve", action="store_true", help="also measure the mood every second")
-    p.add_argument("--step", type=float, default=1.0, help="curve step in seconds (default %(default)s)")
+    p.add_argument("--step", type=positive_float, default=1.0, help="curve step in seconds (default %(default)s)")
     p.add_argument("--out", help="folder for the curves (NAME.csv and NAME.png per file; default: print only)")
     p.add_argument("--csv", help="write the per-file table to this CSV")
     p.set_defaults(func=run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import types
 import typing
 from typing import Any
@@ -31,6 +32,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from exc
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above 0 (a zero length or step is refused, not replaced by a default)."""
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from exc
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
 
@@ -90,7 +102,10 @@ def add_sampling_args(p: argparse.ArgumentParser, symbolic: bool = True) -> None
         help="style / genre known to the model (default: one of the model's styles, drawn with the seed)",
     )
     p.add_argument(
-        "--seconds", type=float, help=f"length (default {DEFAULT_SECONDS:g}; symbolic engine: or --bars, not both)"
+        "--seconds",
+        type=float,
+        help=f"length (default {DEFAULT_SECONDS:g}, or a longer trajectory's end; symbolic engine: or --bars, "
+        "not both)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default %(default)s)")
@@ -163,7 +178,7 @@ def request_fields(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "loop", False):
         controls["loop"] = True
     return {
-        "seconds": DEFAULT_SECONDS if args.seconds is None else args.seconds,
+        "seconds": args.seconds,  # None: the default, or a trajectory's own length
         "style": args.style,
         "seed": args.seed,
         "temperature": args.temperature,

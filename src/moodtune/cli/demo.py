@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from moodtune.cli.common import add_command, positive_int
+from moodtune.cli.common import add_command, positive_float, positive_int
 from moodtune.errors import MoodtuneError
 from moodtune.registry import resolve
 from moodtune.showcase import run_showcase
@@ -29,7 +29,7 @@ TRAIN_ENGINES = ("spectrogram", "symbolic", "sequence", "waveform", "latent")
 def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> None:
     p = add_command(sub, name, help_text, DESCRIPTION)
     p.add_argument("--out", default="runs/demo", help="output folder (default %(default)s)")
-    p.add_argument("--seconds", type=float, help="length of each mood clip (default 10; with --train 20)")
+    p.add_argument("--seconds", type=positive_float, help="length of each mood clip (default 10; with --train 20)")
     p.add_argument("--train", action="store_true", help="train every engine on the built-in corpus first")
     g = p.add_argument_group("with --train")
     g.add_argument("--limit", type=positive_int, help="use at most N pieces (default: the full built-in corpus)")
@@ -48,7 +48,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise MoodtuneError(
             f"{', '.join(misplaced)}: only with --train (the demo of the shipped models trains nothing)"
         )
-    report = run_showcase(Path(args.out), seconds=args.seconds or 10.0, say=lambda line: console.print(line))
+    seconds = 10.0 if args.seconds is None else args.seconds
+    report = run_showcase(Path(args.out), seconds=seconds, say=lambda line: console.print(line))
     table = Table(title="nearest mood the shipped mood model hears (green: in the asked quadrant)")
     table.add_column("engine")
     for label in ("happy", "sad", "angry", "calm"):
@@ -75,7 +76,7 @@ def _train_demo(args: argparse.Namespace, console: Console) -> int:
         Path(args.out),
         limit=args.limit,
         workers=args.workers,
-        seconds=args.seconds or 20.0,
+        seconds=20.0 if args.seconds is None else args.seconds,
         minutes=minutes,
         progress=not args.quiet,
         verbose=args.verbose,

@@ -8,7 +8,14 @@ from pathlib import Path
 from rich.console import Console
 
 from moodtune.api import generate_to_file
-from moodtune.cli.common import add_command, add_sampling_args, engine_from_args, print_written, request_fields
+from moodtune.cli.common import (
+    DEFAULT_SECONDS,
+    add_command,
+    add_sampling_args,
+    engine_from_args,
+    print_written,
+    request_fields,
+)
 from moodtune.engines.base import Request
 from moodtune.fsutil import clean_stale_temps
 from moodtune.mood import Mood, Trajectory
@@ -27,6 +34,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
 def run(args: argparse.Namespace, console: Console) -> int:
     start, end = Mood.parse(args.start), Mood.parse(args.end)
     fields = request_fields(args)
+    if fields["seconds"] is None:
+        fields["seconds"] = DEFAULT_SECONDS
     request = Request(trajectory=Trajectory(((0.0, start), (max(fields["seconds"], 1e-3), end))), **fields)
     clean_stale_temps(Path(args.out).parent)  # what killed runs left in the output folder
     return print_written(console, generate_to_file(engine_from_args(args), request, args.out, plot=args.plot))

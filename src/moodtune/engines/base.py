@@ -85,6 +85,8 @@ class Engine(ABC):
     """A trained model family ready to generate."""
 
     name: str = ""
+    #: Whether :meth:`generate` writes MIDI (``Result.midi``) and audio rendered from it, rather than audio alone.
+    writes_midi: bool = False
 
     @classmethod
     @abstractmethod

@@ -74,7 +74,8 @@ def read_checkpoint_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     folder = resolve_checkpoint(path)
     try:
         config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    except (ValueError, OSError) as exc:  # JSON and UTF-8 decoding errors are ValueErrors
+    except (ValueError, OSError, RecursionError) as exc:  # JSON and UTF-8 decoding errors are ValueErrors;
+        # brackets nested thousands deep exhaust the parser's recursion
         raise MoodtuneError(f"{folder / CONFIG_FILE}: corrupt checkpoint config ({type(exc).__name__})") from exc
     if not isinstance(config, dict):
         raise MoodtuneError(f"{folder / CONFIG_FILE}: corrupt checkpoint config (a JSON object expected)")

@@ -132,6 +132,9 @@ MAX_BARS = 1000
 MAX_ONSET_NOTES = 8
 #: Most quarter notes per bar the beat tokens can write.
 MAX_METER_BEATS = 7
+#: The longest primer a piece may continue: notes, and seconds to its last note's end.
+MAX_PRIMER_NOTES = 5000
+MAX_PRIMER_SECONDS = 600.0
 
 
 def beats_per_bar(meter: str) -> int:
@@ -212,6 +215,7 @@ class SymbolicEngine(Engine):
     """Generate MIDI (and its rendering) with a trained symbolic LSTM."""
 
     name = "symbolic"
+    writes_midi = True
 
     def __init__(
         self,
@@ -273,9 +277,17 @@ class SymbolicEngine(Engine):
         return style_index(self.styles, style)
 
     def primer_tokens(self, path: str) -> list[str]:
-        """Tokens of a primer MIDI; MidiReadError when it is malformed, empty or out of the vocabulary."""
+        """Tokens of a primer MIDI; MidiReadError when it is malformed, empty, out of the vocabulary, or longer than
+        :data:`MAX_PRIMER_NOTES` notes or :data:`MAX_PRIMER_SECONDS` (the continuation repeats the primer: its
+        length is part of the piece's)."""
         pm = load_midi(path)
         notes = midi_notes(pm)
+        end = max(n.start + n.duration for n in notes) if notes else 0.0
+        if len(notes) > MAX_PRIMER_NOTES or end > MAX_PRIMER_SECONDS:
+            raise MidiReadError(
+                f"{path}: {len(notes)} notes over {end:.0f} s; a primer is at most {MAX_PRIMER_NOTES} notes and "
+                f"{MAX_PRIMER_SECONDS:g} s: cut it to the passage to continue"
+            )
         tokens = self.tokenizer.encode(to_c_tonic(notes) if self.transpose else notes, midi_meter(pm))
         if not tokens:
             raise MidiReadError(f"{path}: the primer has no notes this model can read")

@@ -165,8 +165,11 @@ class FluidSynthRenderer:
 
 
 def load_midi(path: str | os.PathLike[str]) -> pretty_midi.PrettyMIDI:
-    """Read a MIDI file; :class:`~moodtune.errors.MidiReadError` names the file if it is corrupt or has no notes."""
-
+    """Read a MIDI file; :class:`~moodtune.errors.MidiReadError` names the file if it is not a regular file (a FIFO
+    would block the read), is corrupt or has no notes."""
+    if not Path(path).is_file():
+        what = "no such file" if not Path(path).exists() else "not a regular file"
+        raise MidiReadError(f"{path}: {what}")
     try:
         pm = pretty_midi.PrettyMIDI(str(path))
     except Exception as exc:  # mido/pretty_midi raise many types on corrupt data

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
@@ -101,6 +102,26 @@ class BodyLimit:
         except _BodyTooLarge as exc:
             if not started:
                 await _too_large(str(exc.detail), scope, receive, send)
+
+
+class SameOrigin:
+    """Refuses (403) a state-changing request (POST, PUT, PATCH, DELETE) that a browser sent from another site:
+    its ``Origin`` header names another host than the one it was sent to. A page elsewhere cannot make the
+    visitor's browser queue work or upload files here; clients that send no ``Origin`` (curl, scripts) pass."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+            headers = dict(scope.get("headers") or [])
+            origin, host = headers.get(b"origin"), headers.get(b"host", b"")
+            if origin is not None and urlsplit(origin.decode("latin-1")).netloc.encode("latin-1") != host:
+                message = "a request from another site's page is refused; send it from this server's page"
+                response = JSONResponse(status_code=403, content={"message": message, "detail": message})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _too_large(message: str, scope: Scope, receive: Receive, send: Send) -> None:
@@ -236,6 +257,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     settings = settings or ServerSettings()
     app.state.settings = settings
+    app.add_middleware(SameOrigin)
     app.add_middleware(
         BodyLimit,
         limits={
@@ -332,7 +354,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         """The mood model's reading of the file, whole and second by second. Refuses files over the upload limit
         (413) and files that are not audio (415)."""
         settings: ServerSettings = request.app.state.settings
-        if not request.app.state.analyses.acquire(timeout=30):
+        if not request.app.state.analyses.acquire(blocking=False):  # at once: a waiting request holds a thread
             raise HTTPException(429, "busy analysing other uploads; try again soon", headers={"Retry-After": "10"})
         try:
             path = _save_upload(file, request.app.state.out / "uploads", int(settings.max_upload_mb * 1e6))

@@ -53,9 +53,11 @@ class ServedModel:
 
 
 def _styles(run: Path) -> tuple[str, ...]:
+    if not (run / CONFIG_FILE).is_file():  # a FIFO would block the read
+        return ()
     try:
         styles = json.loads((run / CONFIG_FILE).read_text()).get("styles") or []
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return ()
     return tuple(str(s) for s in styles if s != NO_STYLE)
 

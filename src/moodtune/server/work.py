@@ -51,7 +51,7 @@ def run_generation(library: ModelLibrary, queue: JobQueue, job: Job) -> None:
     engine = library.engine(job.model)
     job.enter("generating")
     generating = time.time()
-    target = job.folder / ("music.mid" if engine.name == "symbolic" else "music.wav")
+    target = job.folder / ("music.mid" if engine.writes_midi else "music.wav")
     written = generate_to_file(engine, job.request, target, plot=True)
     queue.record_speed(job.model, time.time() - generating, job.request.seconds)
     job.enter("measuring mood")
