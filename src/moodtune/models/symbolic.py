@@ -108,6 +108,7 @@ class RestartingDecoder(_Guided):
         super().__init__(model, guidance)
         self.state: LSTMState | None = None
         self.start = self.seen = 0
+        self.conditions: dict[tuple[float, ...], torch.Tensor] = {}  # per mood row, the conditioner's output
 
     def next_logits(self, ids: list[int], mood: list[list[float]], style: torch.Tensor) -> torch.Tensor:
         n, window = len(ids), int(self.model.config.seq_len)
@@ -116,9 +117,19 @@ class RestartingDecoder(_Guided):
         elif n - self.start > window:  # the window is full: read its second half afresh
             self.start = self.seen = n - max(1, window // 2)
             self.state = None
-        logits, self.state = self.model.decode(*self._batch(ids[self.seen :], mood[self.seen :], style), self.state)
+        if self.state is not None and n - self.seen == 1 and not self.model.training:  # one token on
+            tokens, moods, styles = self._batch(ids[-1:], mood[-1:], style)
+            key = (*mood[-1], float(style[0]))
+            cond = self.conditions.get(key)
+            if cond is None:
+                cond = self.conditions[key] = self.model.conditioner(moods[:, 0], styles)
+            logits, self.state = self.model.step(tokens[:, 0], cond, self.state)
+        else:
+            batch = self._batch(ids[self.seen :], mood[self.seen :], style)
+            logits, self.state = self.model.decode(*batch, self.state)
+            logits = logits[:, -1]
         self.seen = n
-        return self._combine(logits[:, -1])
+        return self._combine(logits)
 
 
 def decoder_for(model: nn.Module, guidance: float = 1.0) -> Decoder:

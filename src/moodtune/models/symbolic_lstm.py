@@ -84,6 +84,18 @@ class SymbolicLSTM(nn.Module):
             h, s2 = self.lstm2(self.drop(h), state[1] if state else None)
         return self.out(self.dense(h)), (s1, s2)
 
+    def step(self, token: torch.Tensor, cond: torch.Tensor, state: LSTMState) -> tuple[torch.Tensor, LSTMState]:
+        """One token on, in eval mode: ``token [B]`` ids and ``cond [B, C]`` (the :attr:`conditioner`'s output for
+        the token's mood and style, which a caller may keep while they hold) from ``state`` -> logits
+        ``[B, vocab]`` and the next state. The same numbers as :meth:`decode` on one token, without the module
+        calls and the conditioner around them."""
+        x = torch.cat([nn.functional.embedding(token, self.embed.weight), cond], dim=-1)
+        s1 = _cell(self.lstm1, x, state[0])
+        s2 = _cell(self.lstm2, s1[0][0], state[1])
+        dense = self.dense[0]
+        h = nn.functional.relu(nn.functional.linear(s2[0][0], dense.weight, dense.bias))
+        return nn.functional.linear(h, self.out.weight, self.out.bias), (s1, s2)
+
 
 def _cell(lstm: nn.LSTM, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ...]:
     """One step of a one-layer ``lstm``: ``x [B, in]`` and ``(h, c)`` ``[1, B, hidden]`` -> the next ``(h, c)``, the
