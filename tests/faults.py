@@ -23,7 +23,7 @@ from unittest import mock
 import numpy as np
 
 from moodtune.cli import main
-from moodtune.engines.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint, save_checkpoint
+from moodtune.engines.checkpoint import CONFIG_FILE, WEIGHTS_FILE, file_sha256, load_checkpoint, save_checkpoint
 from moodtune.shipped import shipped_path
 from tests.conftest import music_like, write_audio
 from tests.data.layouts import make_deam
@@ -80,14 +80,14 @@ def truncated_weights(folder: Path) -> list[str]:
     run = run_copy(folder)
     data = (run / WEIGHTS_FILE).read_bytes()
     (run / WEIGHTS_FILE).write_bytes(data[: len(data) // 2])
-    edit_config(run, lambda c: c.pop("weights_sha256"))
+    edit_config(run, lambda c: c.update(weights_sha256=file_sha256(run / WEIGHTS_FILE)))  # the damage recorded
     return generate_with(run, folder)
 
 
 def random_weights(folder: Path) -> list[str]:
     run = run_copy(folder)
     (run / WEIGHTS_FILE).write_bytes(np.random.default_rng(0).bytes(4096))
-    edit_config(run, lambda c: c.pop("weights_sha256"))
+    edit_config(run, lambda c: c.update(weights_sha256=file_sha256(run / WEIGHTS_FILE)))  # the damage recorded
     return generate_with(run, folder)
 
 
@@ -267,6 +267,21 @@ def primer_long(folder: Path) -> list[str]:
             str(folder / "x.mid")]  # fmt: skip
 
 
+def weights_from_a_path(folder: Path) -> list[str]:
+    run = edit_config(run_copy(folder), lambda c: c.update(weights_from={"vae.": str(shipped_path("spectrogram"))}))
+    return generate_with(run, folder)
+
+
+def config_without_sha(folder: Path) -> list[str]:
+    return generate_with(edit_config(run_copy(folder), lambda c: c.pop("weights_sha256")), folder)
+
+
+def codec_from_the_hub(folder: Path) -> list[str]:
+    shutil.copytree(shipped_path("spectrogram"), folder / "spectrogram")  # the VAE it takes its weights from
+    run = edit_config(run_copy(folder, "latent"), lambda c: c.update(codec={"kind": "encodec", "path": "org/model"}))
+    return generate_with(run, folder)
+
+
 CASES: list[Case] = [
     Case("checkpoint", "truncated model.safetensors", truncated_weights, "corrupt weights file"),
     Case("checkpoint", "random bytes as model.safetensors", random_weights, "corrupt weights file"),
@@ -277,6 +292,9 @@ CASES: list[Case] = [
     Case("checkpoint", "config.json with an edited latent_dim", config_edited_size, "does not fit"),
     Case("checkpoint", "a checkpoint of a newer format", config_newer_format, "upgrade moodtune"),
     Case("checkpoint", "config.json nested 100,000 brackets deep", config_nested, "corrupt checkpoint config"),
+    Case("checkpoint", "weights_from names an absolute path", weights_from_a_path, "only the name of a model"),
+    Case("checkpoint", "config.json without weights_sha256", config_without_sha, "records no weights_sha256"),
+    Case("checkpoint", "a codec path that is a hub id", codec_from_the_hub, "reads no model from the network"),
     Case("trajectory", "CSV with a text value", trajectory_csv(b"time,valence,arousal\n0,high,low\n"), "not a number"),
     Case("trajectory", "empty CSV", trajectory_csv(b""), "empty file"),
     Case("trajectory", "binary junk as CSV", trajectory_csv(b"\xff\xfe\x00\x81junk\x00" * 20), "not a readable CSV"),

@@ -105,6 +105,11 @@ def load_checkpoint(
     if engine is not None and config.get("engine") != engine:
         raise MoodtuneError(f"{path}: a {config.get('engine')!r} checkpoint, not a {engine!r} one")
     folder = resolve_checkpoint(path)
+    if not isinstance(config.get(SHA_KEY), str):
+        raise MoodtuneError(
+            f"{folder / CONFIG_FILE}: records no {SHA_KEY}, so its weights cannot be checked; a checkpoint written "
+            "by moodtune records it"
+        )
     state = read_weights(folder / WEIGHTS_FILE, config.get(SHA_KEY))
     for prefix, name in config.get(WEIGHTS_FROM, {}).items():
         state.update({prefix + k: v for k, v in load_checkpoint(_sibling(folder, name))[0].items()})
@@ -140,7 +145,12 @@ def read_weights(path: Path, sha256: str | None = None) -> dict[str, torch.Tenso
 
 
 def _sibling(folder: Path, name: str) -> Path:
-    """The model ``name`` shipped beside the one in ``folder`` (shipped models live side by side)."""
+    """The model ``name`` shipped beside the one in ``folder`` (shipped models live side by side); a name, never a
+    path, so a checkpoint cannot reach outside the folder of models it lies in."""
+    if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+        raise MoodtuneError(
+            f"{folder}: takes weights from {name!r}; only the name of a model beside it is allowed, not a path"
+        )
     sibling = folder.parent / name
     if not (sibling / WEIGHTS_FILE).is_file():
         raise MoodtuneError(

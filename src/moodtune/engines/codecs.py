@@ -80,7 +80,14 @@ class EncodecCodec:
 
     kind = "encodec"
 
-    def __init__(self, path: str, bandwidth: float = 6.0, device: str = "cpu") -> None:
+    def __init__(self, path: str, bandwidth: float = 6.0, device: str = "cpu", local_only: bool = False) -> None:
+        """``path``: a folder written by ``save_pretrained``, or (unless ``local_only``, as when a checkpoint's
+        config names it) a hub id that is downloaded."""
+        if local_only and not Path(path).is_dir():
+            raise MoodtuneError(
+                f"codec path {path!r}: a checkpoint may only name a local folder; moodtune reads no model from the "
+                "network while loading one"
+            )
         try:
             from transformers import EncodecModel
         except ImportError as exc:  # pragma: no cover - transformers is a dependency
@@ -203,11 +210,13 @@ def open_codec(
     device: str = "cpu",
     state: dict[str, torch.Tensor] | None = None,
     config: dict[str, Any] | None = None,
+    local_only: bool = False,
 ) -> Codec:
-    """Build a codec from its spec; ``state``/``config`` are the weights and config embedded in a checkpoint."""
+    """Build a codec from its spec; ``state``/``config`` are the weights and config embedded in a checkpoint, and
+    ``local_only`` (a spec read from a checkpoint) refuses anything but a local folder."""
     kind = spec.get("kind")
     if kind == "encodec":
-        return EncodecCodec(spec["path"], float(spec.get("bandwidth", 6.0)), device)
+        return EncodecCodec(spec["path"], float(spec.get("bandwidth", 6.0)), device, local_only)
     if kind == "spectrogram":
         hop = int(spec.get("hop_frames", 32))
         if state is not None and config is not None:

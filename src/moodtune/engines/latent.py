@@ -78,7 +78,7 @@ class LatentEngine(Engine):
         model.load_state_dict(_prefixed(state, "vae."))
         prior = prior_from_state(state, model.config.latent_dim)
         codec_state = _prefixed(state, "codec.")
-        codec = open_codec(config["codec"], device, codec_state or None, config.get("codec_config"))
+        codec = open_codec(config["codec"], device, codec_state or None, config.get("codec_config"), local_only=True)
         return cls(
             model,
             codec,

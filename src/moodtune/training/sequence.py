@@ -129,7 +129,8 @@ def encoded_tracks(
     encodes again: ``--vae`` or the data may have changed); only the ``primary`` process writes the file."""
     latents_file = out / "latents.pt"
     if resume and latents_file.is_file():
-        return {s: [LatentTrack(**t) for t in tracks] for s, tracks in torch.load(latents_file).items()}
+        saved = torch.load(latents_file, weights_only=True)  # tensors and plain values only, never code
+        return {s: [LatentTrack(**t) for t in tracks] for s, tracks in saved.items()}
     data = {s: track_latents(vae, manifest, vae.styles, s, progress) for s in ("train", "val")}
     if primary:  # one writer when several processes train together
         out.mkdir(parents=True, exist_ok=True)
