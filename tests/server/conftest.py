@@ -14,11 +14,14 @@ from fastapi.testclient import TestClient
 from moodtune.server import ServerSettings, create_app
 from moodtune.server.load import free_port
 
+#: The address the in-process client talks to (the server serves its loopback names only).
+LOCAL = "http://127.0.0.1"
+
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     """The app with the shipped models, writing under ``tmp_path``."""
-    with TestClient(create_app(ServerSettings(out=tmp_path / "serve"))) as c:
+    with TestClient(create_app(ServerSettings(out=tmp_path / "serve")), base_url=LOCAL) as c:
         yield c
 
 

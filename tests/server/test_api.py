@@ -18,7 +18,7 @@ from moodtune.mood import Mood, Trajectory
 from moodtune.server import ServerSettings, create_app
 from moodtune.shipped import MOOD_MODEL, shipped_engines, shipped_index
 from tests.conftest import music_like, write_audio
-from tests.server.conftest import wait_job
+from tests.server.conftest import LOCAL, wait_job
 
 
 def generate(client: TestClient, **body: object) -> dict:
@@ -176,7 +176,7 @@ def test_analyze_draws_the_mood_curve_of_an_upload(client: TestClient, tmp_path:
 
 def test_analyze_refuses_what_is_not_audio_empty_or_too_big(tmp_path: Path) -> None:
     settings = ServerSettings(out=tmp_path / "serve", max_upload_mb=0.1, preload=False)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         r = c.post("/api/analyze", files={"file": ("notes.txt", b"la la la" * 10, "text/plain")})
         assert r.status_code == 415 and "notes.txt" in r.json()["detail"]
         assert "serve" not in r.json()["detail"], "the message must not show the server's folders"
@@ -202,7 +202,7 @@ def test_a_failed_generation_reports_its_error_and_the_worker_lives_on(
         real(library, queue, job)
 
     monkeypatch.setattr(server_app, "run_generation", flaky)
-    with TestClient(create_app(ServerSettings(out=tmp_path / "serve", workers=1))) as c:
+    with TestClient(create_app(ServerSettings(out=tmp_path / "serve", workers=1)), base_url=LOCAL) as c:
         failed = generate(c, mood="calm", seconds=1)
         assert failed["status"] == "failed" and "the engine broke" in failed["error"]
         assert generate(c, mood="calm", seconds=1)["status"] == "done"
@@ -212,7 +212,7 @@ def test_a_full_queue_answers_429_with_retry_after(tmp_path: Path, monkeypatch: 
     release = threading.Event()
     monkeypatch.setattr(server_app, "run_generation", lambda library, queue, job: release.wait(30))
     settings = ServerSettings(out=tmp_path / "serve", workers=1, queue_limit=2, preload=False)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         first = c.post("/api/generate", json={"mood": "calm", "seconds": 1}).json()
         while c.get(first["url"]).json()["status"] != "running":
             time.sleep(0.01)
@@ -279,7 +279,7 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(tmp_path: Path) -> N
             yield piece
 
     settings = ServerSettings(out=tmp_path / "serve", max_upload_mb=0.1, preload=False)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         body = chunks(2_000_000, b'{"mood": "happy", "style": "' + b"x" * 65_536)  # no Content-Length: chunked
         r = c.post("/api/generate", content=body, headers={"content-type": "application/json"})
         assert r.status_code == 413 and "at most 256 kB" in r.json()["message"]
@@ -296,7 +296,7 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(tmp_path: Path) -> N
 
 def test_audio_whose_decoded_size_passes_the_limits_is_refused_from_its_header(tmp_path: Path) -> None:
     settings = ServerSettings(out=tmp_path / "serve", preload=False)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         for name, sr, channels, message in [("fast.wav", 384_000, 1, "384000 Hz"), ("wide.wav", 8_000, 9, "9 ch")]:
             path = tmp_path / name
             sf.write(str(path), np.full((sr // 10, channels), 0.5, np.float32), sr, subtype="PCM_16")
@@ -306,20 +306,31 @@ def test_audio_whose_decoded_size_passes_the_limits_is_refused_from_its_header(t
             assert str(tmp_path) not in r.json()["message"]
 
 
+def test_a_name_this_server_does_not_answer_to_is_refused(client: TestClient, tmp_path: Path) -> None:
+    assert client.get("/api/moods").status_code == 200
+    for host in ("localhost:8000", "[::1]:8000", "127.0.0.1"):
+        assert client.get("/api/moods", headers={"Host": host}).status_code == 200
+    r = client.get("/api/moods", headers={"Host": "evil.example:8000"})  # a rebound name: another site's page
+    assert r.status_code == 400 and "--allow-host" in r.json()["message"]
+    settings = ServerSettings(out=tmp_path / "serve", preload=False, allowed_hosts=("music.lan",))
+    with TestClient(create_app(settings), base_url="http://music.lan") as c:
+        assert c.get("/api/moods").status_code == 200
+
+
 def test_a_post_from_another_sites_page_is_refused(client: TestClient) -> None:
     body = {"mood": "calm", "seconds": 1}
     r = client.post("/api/generate", json=body, headers={"Origin": "http://evil.example"})
     assert r.status_code == 403 and "another site" in r.json()["message"]
     r = client.post("/api/analyze", files={"file": ("a.wav", b"RIFF", "audio/wav")}, headers={"Origin": "null"})
     assert r.status_code == 403
-    same = client.post("/api/generate", json=body, headers={"Origin": "http://testserver"})
+    same = client.post("/api/generate", json=body, headers={"Origin": LOCAL})
     assert same.status_code == 202  # the page itself (its origin is the host it talks to), and clients with none
     assert client.post("/api/generate", json=body).status_code == 202
 
 
 def test_an_upload_past_the_analyses_running_is_told_429_at_once(tmp_path: Path) -> None:
     settings = ServerSettings(out=tmp_path / "serve", preload=False)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         busy = c.app.state.analyses
         while busy.acquire(blocking=False):  # every analysis slot taken
             pass
@@ -346,7 +357,7 @@ def test_short_silent_or_long_uploads_are_refused_with_the_reason(tmp_path: Path
     short = write_audio(tmp_path / "blip.wav", music_like(0.3, 22050), 22050)
     silent = write_audio(tmp_path / "quiet.wav", np.zeros(22050 * 2, np.float32), 22050)
     long = write_audio(tmp_path / "long.wav", music_like(4.0, 22050), 22050)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), base_url=LOCAL) as c:
         for path, code, reason in [(short, 422, "too short"), (silent, 422, "silent"), (long, 413, "at most 3 s")]:
             with path.open("rb") as f:
                 r = c.post("/api/analyze", files={"file": (path.name, f, "audio/wav")})
@@ -366,7 +377,7 @@ def test_shutdown_waits_for_running_jobs_then_removes_its_temporary_folder(monke
         (job.folder / "late.txt").write_text("written after shut-down began")
 
     monkeypatch.setattr(server_app, "run_generation", slow)
-    with TestClient(create_app(ServerSettings(preload=False))) as c:
+    with TestClient(create_app(ServerSettings(preload=False)), base_url=LOCAL) as c:
         out = c.app.state.out
         assert c.post("/api/generate", json={"mood": "calm", "seconds": 1}).status_code == 202
         time.sleep(0.1)

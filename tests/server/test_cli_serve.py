@@ -53,3 +53,13 @@ def test_an_out_that_is_a_file_is_one_line(tmp_path: Path, capsys: pytest.Captur
     assert "a file, not a folder" in capsys.readouterr().err
     assert main(["serve", "--out", str(file / "below")]) == 2
     assert "cannot be created" in capsys.readouterr().err
+
+
+def test_the_names_served_follow_the_bound_address_and_allow_host() -> None:
+    from moodtune.cli.serve import allowed_hosts
+    from moodtune.server.settings import LOOPBACK_NAMES
+
+    assert allowed_hosts("127.0.0.1", []) == LOOPBACK_NAMES
+    assert allowed_hosts("192.168.1.5", ["music.lan"]) == (*LOOPBACK_NAMES, "192.168.1.5", "music.lan")
+    assert allowed_hosts("0.0.0.0", []) == ()  # every network, names unknown: any name
+    assert allowed_hosts("0.0.0.0", ["music.lan"]) == (*LOOPBACK_NAMES, "music.lan")

@@ -14,6 +14,7 @@ from rich.console import Console
 from moodtune.cli.common import add_command, positive_int
 from moodtune.errors import MoodtuneError
 from moodtune.server import ServerSettings, create_app
+from moodtune.server.settings import LOOPBACK_NAMES
 
 DESCRIPTION = (
     "Serve moodtune's page and API: open http://HOST:PORT/ for the valence/arousal pad (click for a mood, draw a "
@@ -50,6 +51,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
     p = add_command(sub, name, help_text, DESCRIPTION)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s; 0.0.0.0: every network)")
     p.add_argument("--port", type=port_number, default=8000, help="port (default %(default)s)")
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests that name this host (repeatable; default: the loopback names and --host, or "
+        "any name when --host is 0.0.0.0 or ::)",
+    )
     p.add_argument("--models", help=f"folder searched for trained runs (default: {DEFAULT_RUNS}/ when it exists)")
     p.add_argument(
         "--workers",
@@ -65,6 +74,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
     )
     p.add_argument("--out", help="folder for the results (default: a temporary folder, removed on exit)")
     p.set_defaults(func=run)
+
+
+def allowed_hosts(host: str, extra: list[str]) -> tuple[str, ...]:
+    """The names requests may give in their Host header: the loopback names, the bound address and ``extra``;
+    any (empty) when listening on every network without ``extra`` (the names it is reached by are not known)."""
+    if host in ("0.0.0.0", "::") and not extra:
+        return ()
+    return tuple(dict.fromkeys([*LOOPBACK_NAMES, *([] if host in ("0.0.0.0", "::") else [host]), *extra]))
 
 
 def _check_port(host: str, port: int) -> None:
@@ -90,6 +107,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         out=out_folder(args.out) if args.out else None,
         workers=args.workers,
         queue_limit=args.queue,
+        allowed_hosts=allowed_hosts(args.host, args.allow_host),
     )
     _check_port(args.host, args.port)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host

@@ -104,6 +104,33 @@ class BodyLimit:
                 await _too_large(str(exc.detail), scope, receive, send)
 
 
+def _host_name(host: str) -> str:
+    """``"127.0.0.1:8000"`` -> ``"127.0.0.1"``, ``"[::1]:8000"`` -> ``"::1"``: a Host header without its port."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+class KnownHost:
+    """Refuses (400) a request whose ``Host`` header names none of ``allowed`` (nothing is checked when it is
+    empty): a page on another site whose name has been rebound to this machine's address reaches the server
+    with that site's name, not this one's."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app, self.allowed = app, {name.lower() for name in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.allowed and scope["type"] == "http":
+            host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+            if _host_name(host).lower() not in self.allowed:
+                shown = host[:60]
+                message = f"Host {shown!r} is not served here; start the server with --allow-host to serve that name"
+                response = JSONResponse(status_code=400, content={"message": message, "detail": message})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class SameOrigin:
     """Refuses (403) a state-changing request (POST, PUT, PATCH, DELETE) that a browser sent from another site:
     its ``Origin`` header names another host than the one it was sent to. A page elsewhere cannot make the
@@ -258,6 +285,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     settings = settings or ServerSettings()
     app.state.settings = settings
     app.add_middleware(SameOrigin)
+    app.add_middleware(KnownHost, allowed=settings.allowed_hosts)
     app.add_middleware(
         BodyLimit,
         limits={

@@ -8,6 +8,9 @@ from pathlib import Path
 from moodtune.errors import MoodtuneError
 from moodtune.shipped import SHIPPED_DIR
 
+#: The names this machine answers to on its loopback interface.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -18,7 +21,9 @@ class ServerSettings:
     ``workers`` generations (and as many analyses) run at once; ``queue_limit`` jobs may wait. Uploads are
     limited to ``max_upload_mb`` and ``max_analyze_seconds`` of audio, JSON bodies to ``max_body_kb``. Finished
     jobs are kept ``keep_seconds``, and at most ``keep_jobs`` of them once they are ``grace_seconds`` old (so a
-    result is never deleted while its page may still be playing it).
+    result is never deleted while its page may still be playing it). ``allowed_hosts``: the names a request's
+    ``Host`` header may give (a page on another site that rebinds its name to this machine is refused); empty:
+    any.
     """
 
     shipped_dir: Path = SHIPPED_DIR
@@ -33,6 +38,7 @@ class ServerSettings:
     keep_seconds: float = 3600.0
     grace_seconds: float = 600.0
     preload: bool = True
+    allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
 
     def __post_init__(self) -> None:
         if self.workers < 1:
