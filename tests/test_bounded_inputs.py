@@ -91,3 +91,23 @@ def test_a_fifo_or_a_deeply_nested_config_stops_nothing(tmp_path, capsys):
     capsys.readouterr()
     assert main(["generate", "--checkpoint", str(nested), "--mood", "calm", "--out", str(tmp_path / "x.wav")]) == 2
     assert "corrupt checkpoint config (RecursionError)" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    ("command", "says", "never"),
+    [("train", "add --resume", "run the same command again"), ("generate", "run the command again", "resume")],
+)
+def test_ctrl_c_says_how_to_go_on_for_the_command(command, says, never, monkeypatch, capsys):
+    import importlib
+
+    module = importlib.import_module(f"moodtune.cli.{command}")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "run", interrupted)
+    args = {"train": ["train", "spectrogram", "--data", "d", "--out", "o"], "generate": ["generate", "--mood", "calm",
+            "--out", "x.wav"]}[command]  # fmt: skip
+    assert main(args) == 130
+    err = capsys.readouterr().err
+    assert says in err and never not in err

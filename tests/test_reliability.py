@@ -153,3 +153,26 @@ def test_an_out_that_is_a_pipe_is_refused_and_a_link_is_written_through(tmp_path
     link.symlink_to(real)
     assert main(["generate", "--mood", "calm", "--seconds", "1", "--out", str(link)]) == 0
     assert link.is_symlink() and real.read_bytes()[:4] == b"RIFF"
+
+
+def test_a_symbolic_set_is_written_whole_or_not_at_all_and_a_failed_page_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    import moodtune.api
+    from moodtune.cli import main
+
+    def full(path: Path, text: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(moodtune.api, "write_text_atomic", full)  # the score's pages are the fourth file written
+    out = tmp_path / "x.mid"
+    assert main(["generate", "--engine", "symbolic", "--mood", "calm", "--seconds", "4", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "x.svg: no space left" in err and ".tmp" not in err  # the page that failed, by its own name
+    assert list(tmp_path.iterdir()) == [], "nothing under a final name, and no temporary file"
+    monkeypatch.undo()
+    assert main(["generate", "--engine", "symbolic", "--mood", "calm", "--seconds", "4", "--out", str(out)]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["x.mid", "x.musicxml", "x.png", "x.svg", "x.wav"] or "x-2.svg" in names

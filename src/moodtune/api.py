@@ -27,8 +27,8 @@ from moodtune.engines.base import (
 from moodtune.engines.symbolic import SymbolicOptions
 from moodtune.errors import AudioReadError, MoodtuneError
 from moodtune.evaluation.mood_model import MoodModel
-from moodtune.fsutil import atomic_path
-from moodtune.midi.engrave import midi_to_musicxml, musicxml_to_svg
+from moodtune.fsutil import atomic_files, write_text_atomic
+from moodtune.midi.engrave import engrave_pages, midi_to_musicxml, svg_page_path
 from moodtune.mood import QUADRANT_MOODS, Mood, Trajectory
 from moodtune.shipped import MOOD_MODEL, default_engine, shipped_engines, shipped_path
 from moodtune.viz.plots import plot_piano_roll, plot_reconstruction, plot_spectrogram, plot_waveforms
@@ -188,23 +188,22 @@ def output_path(out: str | os.PathLike[str], suffixes: tuple[str, ...] = (".wav"
 
 
 def write_symbolic_outputs(result: Result, out: Path, engine_name: str) -> dict[str, Any]:
-    """MIDI at ``out`` (suffix .mid), then .wav, .musicxml, .svg and .png beside it. If one of them cannot be
-    written (a full disk), those this call wrote are removed again: no partial set is left."""
+    """MIDI at ``out`` (suffix .mid), then .wav, .musicxml, .svg and .png beside it, written as one unit: all of
+    them, or (a full disk, a kill) none under their final names."""
     assert result.midi is not None
     midi = out if out.suffix.lower() in (".mid", ".midi") else out.with_suffix(".mid")
     notes = [(n.start, n.end - n.start, n.pitch, n.velocity) for inst in result.midi.instruments for n in inst.notes]
-    made = [p for p in (midi, *(midi.with_suffix(s) for s in (".wav", ".musicxml", ".svg", ".png"))) if not p.exists()]
-    try:
-        with atomic_path(midi) as tmp:
-            result.midi.write(str(tmp))
-        wav = write_wav(midi.with_suffix(".wav"), result.audio, result.sr)
-        xml = midi_to_musicxml(midi, midi.with_suffix(".musicxml"))
-        svg = musicxml_to_svg(xml, midi.with_suffix(".svg"))
-        png = plot_piano_roll(notes, midi.with_suffix(".png"), f"{engine_name}: {midi.name}")
-    except BaseException:
-        for path in made:
-            path.unlink(missing_ok=True)
-        raise
+    wav, xml, png = (midi.with_suffix(s) for s in (".wav", ".musicxml", ".png"))
+    svg: list[Path] = []
+    with atomic_files() as stage:
+        staged_midi, staged_xml = stage(midi), stage(xml)
+        result.midi.write(str(staged_midi))
+        write_wav(stage(wav), result.audio, result.sr)
+        midi_to_musicxml(staged_midi, staged_xml)
+        for page, text in enumerate(engrave_pages(staged_xml), start=1):
+            svg.append(svg_page_path(midi.with_suffix(".svg"), page))
+            write_text_atomic(stage(svg[-1]), text)
+        plot_piano_roll(notes, stage(png), f"{engine_name}: {midi.name}")
     return {
         "midi": str(midi),
         "wav": str(wav),

@@ -58,6 +58,22 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     If the body raises, the temporary file is removed and ``target`` is left untouched, so a
     job killed half-way never leaves a half-written file under the final name.
     """
+    target, tmp_path = _temp_beside(target)
+    try:
+        yield tmp_path
+        _publish(tmp_path, target)
+    except OSError as exc:
+        if exc.filename is not None and str(exc.filename) == str(tmp_path):
+            raise _naming(exc, target) from exc
+        raise
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def _temp_beside(target: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """``(target, an empty temporary file beside it)``; the target of a symbolic link is the file it points to.
+    Refuses a target that is a folder, a device, a pipe or a socket."""
     target = Path(target)
     if target.is_symlink():
         target = target.resolve()  # write the file the link points to; the link stays
@@ -73,20 +89,46 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     except OSError as exc:
         raise _naming(exc, target) from exc
     os.close(fd)
-    tmp_path = Path(tmp)
+    return target, Path(tmp)
+
+
+def _publish(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the usual permissions (mkstemp makes 0600) and rename it onto ``target``."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, target)
+
+
+@contextlib.contextmanager
+def atomic_files() -> Iterator[Any]:
+    """Write several files as one unit: ``stage(target)`` gives a temporary path beside ``target`` to write.
+    Once the block has written them all, each is renamed onto its target; if the block raises, every staged
+    file is removed and no target is touched (an error about a staged file names its target). A job killed
+    while writing leaves only temporary files, which :func:`clean_stale_temps` deletes later.
+
+    >>> with atomic_files() as stage:
+    ...     stage("x.mid").write_bytes(midi); stage("x.wav").write_bytes(wav)
+    """
+    staged: list[tuple[Path, Path]] = []
+
+    def stage(target: str | os.PathLike[str]) -> Path:
+        target, tmp = _temp_beside(target)
+        staged.append((tmp, target))
+        return tmp
+
     try:
-        yield tmp_path
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp_path, target)
+        yield stage
+        for tmp, target in staged:
+            _publish(tmp, target)
     except OSError as exc:
-        if exc.filename is not None and str(exc.filename) == str(tmp_path):
-            raise _naming(exc, target) from exc
+        named = next((t for tmp, t in staged if exc.filename is not None and tmp.name in str(exc.filename)), None)
+        if named is not None:
+            raise _naming(exc, named) from exc
         raise
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
 
 
 def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:

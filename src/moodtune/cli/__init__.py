@@ -18,7 +18,19 @@ from moodtune.errors import MoodtuneError, os_error_message
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-INTERRUPTED = "moodtune: interrupted (finished work is kept; run the same command again to resume)"
+#: What Ctrl+C leaves, and how to go on, per command (the rest: nothing half-written is kept).
+RESUMING = {
+    "prepare": "finished tracks are kept; run the same command again to resume",
+    "train": "the last checkpoint is kept; add --resume to the same command to go on",
+    "evaluate": "run the same command again",
+}
+
+
+def interrupted(command: str | None) -> str:
+    """The line Ctrl+C prints for ``command``."""
+    how = RESUMING.get(command or "", "no half-written file is kept; run the command again")
+    return f"moodtune: interrupted ({how})"
+
 
 #: command -> (module in this package, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -69,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(_command_of(argv)).parse_args(argv)  # imports the command's module: can take seconds
     except KeyboardInterrupt:
-        print(INTERRUPTED, file=sys.stderr)
+        print(interrupted(_command_of(argv)), file=sys.stderr)
         return EXIT_INTERRUPTED
     verbose = bool(getattr(args, "verbose", False))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s")
@@ -87,5 +99,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"moodtune: error: {os_error_message(exc)}", file=sys.stderr)
             return EXIT_USAGE
         except KeyboardInterrupt:
-            print(INTERRUPTED, file=sys.stderr)
+            print(interrupted(_command_of(argv)), file=sys.stderr)
             return EXIT_INTERRUPTED

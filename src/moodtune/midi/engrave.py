@@ -25,6 +25,22 @@ def midi_to_musicxml(midi_path: str | os.PathLike[str], out: str | os.PathLike[s
 
 def musicxml_to_svg(musicxml: str | os.PathLike[str], out: str | os.PathLike[str], max_pages: int = 20) -> list[Path]:
     """Engrave MusicXML with verovio: page 1 to ``out``, later pages to ``out-2.svg``, ``out-3.svg`` ..."""
+    pages = []
+    for page, svg in enumerate(engrave_pages(musicxml, max_pages), start=1):
+        path = svg_page_path(out, page)
+        write_text_atomic(path, svg)
+        pages.append(path)
+    return pages
+
+
+def svg_page_path(out: str | os.PathLike[str], page: int) -> Path:
+    """Where page ``page`` (from 1) of a score engraved to ``out`` goes: ``out``, then ``out-2.svg`` ..."""
+    out = Path(out)
+    return out if page == 1 else out.with_name(f"{out.stem}-{page}{out.suffix}")
+
+
+def engrave_pages(musicxml: str | os.PathLike[str], max_pages: int = 20) -> list[str]:
+    """The SVG text of each page (at most ``max_pages``) of MusicXML engraved with verovio."""
     import verovio
 
     verovio.enableLog(verovio.LOG_ERROR)  # layout warnings ("insufficient space to draw mixed beam") are noise
@@ -35,10 +51,4 @@ def musicxml_to_svg(musicxml: str | os.PathLike[str], out: str | os.PathLike[str
     tk.setOptions({"pageWidth": 2100, "pageHeight": 2970, "scale": 40, "adjustPageHeight": True, "footer": "none"})
     if not tk.loadFile(str(musicxml)):
         raise MoodtuneError(f"{musicxml}: verovio could not load this MusicXML")
-    out = Path(out)
-    pages = []
-    for page in range(1, min(tk.getPageCount(), max_pages) + 1):
-        path = out if page == 1 else out.with_name(f"{out.stem}-{page}{out.suffix}")
-        write_text_atomic(path, tk.renderToSVG(page))
-        pages.append(path)
-    return pages
+    return [tk.renderToSVG(page) for page in range(1, min(tk.getPageCount(), max_pages) + 1)]
