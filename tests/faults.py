@@ -268,7 +268,7 @@ def primer_long(folder: Path) -> list[str]:
 
 
 def weights_from_a_path(folder: Path) -> list[str]:
-    run = edit_config(run_copy(folder), lambda c: c.update(weights_from={"vae.": str(shipped_path("spectrogram"))}))
+    run = edit_config(run_copy(folder), lambda c: c.update(weights_from={"vae.": "/srv/models/spectrogram"}))
     return generate_with(run, folder)
 
 
