@@ -14,6 +14,7 @@ from moodtune.audio.features import LogMel, MelConfig
 from moodtune.audio.io import load_audio, write_wav
 from moodtune.data.adapters.base import numeric_columns
 from moodtune.engines.base import (
+    DEFAULT_SECONDS,
     Continues,
     Engine,
     EngineOptions,
@@ -103,14 +104,13 @@ def make_request(
     if mood is not None:
         return Request(mood=Mood.parse(mood), options=options, **fields)
     curve = Trajectory.parse(trajectory) if trajectory is not None else read_trajectory_file(trajectory_file or "")
-    default = Request.__dataclass_fields__["seconds"].default
     seconds = fields.pop("seconds", None)
     if seconds is not None and curve.duration > seconds:
         raise MoodtuneError(
             f"the trajectory ends at {curve.duration:g} s, after the end of the piece ({seconds:g} s): give "
             f"--seconds {curve.duration:g} or more, or leave --seconds out and the trajectory sets the length"
         )
-    length = max(default, curve.duration) if seconds is None else seconds
+    length = max(DEFAULT_SECONDS, curve.duration) if seconds is None else seconds
     return Request(trajectory=curve, options=options, seconds=length, **fields)
 
 

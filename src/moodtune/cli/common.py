@@ -13,15 +13,12 @@ from typing import Any
 from rich.console import Console
 
 from moodtune.api import make_request, open_engine, symbolic_options
-from moodtune.engines.base import Engine, Request
+from moodtune.engines.base import DEFAULT_SECONDS, Engine, Request
 from moodtune.engines.plan import DEFAULT_REPEAT
 from moodtune.engines.symbolic import MAX_TEMPO, MIN_TEMPO
 from moodtune.errors import MoodtuneError
 from moodtune.shipped import shipped_engines, shipped_index
 from moodtune.training.config import option_flag
-
-#: The length a request has unless it says otherwise: the Request's own default.
-DEFAULT_SECONDS: float = Request.__dataclass_fields__["seconds"].default  # type: ignore[assignment]
 
 
 def positive_int(text: str) -> int:

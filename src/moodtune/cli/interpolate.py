@@ -9,14 +9,13 @@ from rich.console import Console
 
 from moodtune.api import generate_to_file
 from moodtune.cli.common import (
-    DEFAULT_SECONDS,
     add_command,
     add_sampling_args,
     engine_from_args,
     print_written,
     request_fields,
 )
-from moodtune.engines.base import Request
+from moodtune.engines.base import DEFAULT_SECONDS, Request
 from moodtune.fsutil import clean_stale_temps
 from moodtune.mood import Mood, Trajectory
 

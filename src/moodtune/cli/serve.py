@@ -76,12 +76,16 @@ def add_parser(sub: argparse._SubParsersAction, name: str, help_text: str) -> No
     p.set_defaults(func=run)
 
 
+#: The addresses that bind every network (IPv4, IPv6).
+EVERY_NETWORK = ("0.0.0.0", "::")
+
+
 def allowed_hosts(host: str, extra: list[str]) -> tuple[str, ...]:
     """The names requests may give in their Host header: the loopback names, the bound address and ``extra``;
     any (empty) when listening on every network without ``extra`` (the names it is reached by are not known)."""
-    if host in ("0.0.0.0", "::") and not extra:
+    if host in EVERY_NETWORK and not extra:
         return ()
-    return tuple(dict.fromkeys([*LOOPBACK_NAMES, *([] if host in ("0.0.0.0", "::") else [host]), *extra]))
+    return tuple(dict.fromkeys([*LOOPBACK_NAMES, *([] if host in EVERY_NETWORK else [host]), *extra]))
 
 
 def _check_port(host: str, port: int) -> None:
@@ -110,9 +114,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         allowed_hosts=allowed_hosts(args.host, args.allow_host),
     )
     _check_port(args.host, args.port)
-    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    shown = "127.0.0.1" if args.host in EVERY_NETWORK else args.host
     console.print(f"moodtune: open [bold]http://{shown}:{args.port}/[/] (API reference at /docs); Ctrl+C stops")
-    if args.host in ("0.0.0.0", "::"):
+    if args.host in EVERY_NETWORK:
         console.print("[yellow]listening on every network: anyone who can reach this machine can use it[/]")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info" if args.verbose else "warning")
     return 0

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 MAX_SEED = 2**63
 
 
+#: The length of a request that gives none, in seconds.
+DEFAULT_SECONDS = 30.0
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     """Sampling options only one family understands; each family subclasses this with its own fields."""
@@ -41,7 +45,7 @@ class Request:
 
     mood: Mood | None = None
     trajectory: Trajectory | None = None
-    seconds: float = 30.0
+    seconds: float = DEFAULT_SECONDS
     style: str | None = None
     seed: int = 0
     temperature: float = 1.0

@@ -516,7 +516,7 @@ class SymbolicEngine(Engine):
             primer_bars = sum(t == "BAR" for t in primer)
             horizon = meter.seconds_at((primer_bars + opts.bars) * meter.beats_per_bar)
         elif opts.loop:  # whole phrases, as many as were written
-            horizon = meter.seconds_at(sum(t == "BAR" for t in tokens) * meter.beats_per_bar)
+            horizon = meter.seconds_at(tokens.count("BAR") * meter.beats_per_bar)
         else:
             horizon = request.seconds + self.tokenizer.duration(primer) * scale
         if opts.notes is None:
@@ -550,7 +550,7 @@ class SymbolicEngine(Engine):
             "soundfont": soundfont.name,
         }
         if opts.loop:
-            meta["loop"], meta["bars"] = True, sum(t == "BAR" for t in tokens)
+            meta["loop"], meta["bars"] = True, tokens.count("BAR")
         if follower is not None:  # the plan the notes were written under, in the piece's key
             chords = follower.chords()
             if opts.key is not None:

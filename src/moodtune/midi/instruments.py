@@ -94,10 +94,12 @@ def parse_instruments(text: str) -> dict[str, int]:
     return dict(zip(TRACKS, programs + [programs[-1]] * (len(TRACKS) - len(programs)), strict=True))
 
 
+_LABELS = {p: name for name, p in INSTRUMENTS.items()}
+
+
 def instrument_label(program: int) -> str:
     """A program's short name where it has one, else its General MIDI name."""
-    short = {p: name for name, p in reversed(INSTRUMENTS.items())}
-    return short.get(program, pretty_midi.program_to_instrument_name(program))
+    return _LABELS.get(program) or pretty_midi.program_to_instrument_name(program)
 
 
 def ensemble(programs: tuple[int, ...]) -> dict[str, int]:

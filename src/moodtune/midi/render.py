@@ -32,8 +32,6 @@ def default_soundfont() -> Path:
 
 #: Where systems install the FluidR3 General MIDI soundfont (Debian and Ubuntu first).
 FLUIDR3_PATHS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2")
-#: Soundfonts known by name: the bundled one and FluidR3.
-SOUNDFONT_NAMES = ("bundled", "fluidr3")
 
 
 def fluidr3_soundfont() -> Path | None:

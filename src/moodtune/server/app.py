@@ -79,7 +79,7 @@ class BodyLimit:
         most, advice = limit
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > most:
-            await _too_large(f"the request body is {int(length) / 1e6:.2f} MB; {advice}", scope, receive, send)
+            await _refuse(413, f"the request body is {int(length) / 1e6:.2f} MB; {advice}", scope, receive, send)
             return
         received, started = 0, False
 
@@ -101,7 +101,7 @@ class BodyLimit:
             await self.app(scope, counted, watched)
         except _BodyTooLarge as exc:
             if not started:
-                await _too_large(str(exc.detail), scope, receive, send)
+                await _refuse(413, str(exc.detail), scope, receive, send)
 
 
 def _host_name(host: str) -> str:
@@ -125,8 +125,7 @@ class KnownHost:
             if _host_name(host).lower() not in self.allowed:
                 shown = host[:60]
                 message = f"Host {shown!r} is not served here; start the server with --allow-host to serve that name"
-                response = JSONResponse(status_code=400, content={"message": message, "detail": message})
-                await response(scope, receive, send)
+                await _refuse(400, message, scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -145,15 +144,14 @@ class SameOrigin:
             origin, host = headers.get(b"origin"), headers.get(b"host", b"")
             if origin is not None and urlsplit(origin.decode("latin-1")).netloc.encode("latin-1") != host:
                 message = "a request from another site's page is refused; send it from this server's page"
-                response = JSONResponse(status_code=403, content={"message": message, "detail": message})
-                await response(scope, receive, send)
+                await _refuse(403, message, scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-async def _too_large(message: str, scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse(status_code=413, content={"message": message, "detail": message})
-    await response(scope, receive, send)
+async def _refuse(status: int, message: str, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer a request from a middleware, shaped as every error answer is (:class:`ErrorOut`)."""
+    await JSONResponse(status_code=status, content={"message": message, "detail": message})(scope, receive, send)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from moodtune.engines.base import Request
-from moodtune.engines.symbolic import MAX_METER_BEATS, MAX_TEMPO, MIN_TEMPO, SymbolicOptions
+from moodtune.engines.symbolic import MAX_METER_BEATS, MAX_TEMPO, MIN_TEMPO, SymbolicOptions, beats_per_bar
 from moodtune.errors import MoodtuneError
 from moodtune.midi.tokens import BeatTokenizer
 from moodtune.mood import Mood, Trajectory
@@ -60,7 +60,7 @@ class SymbolicControls(BaseModel):
         except MoodtuneError as exc:
             raise ValueError(str(exc)) from exc
         if self.bars is not None:
-            beats = MAX_METER_BEATS if self.meter is None else int(self.meter.partition("/")[0])
+            beats = MAX_METER_BEATS if self.meter is None else beats_per_bar(self.meter)
             bpm = float(BeatTokenizer.TEMPI[0]) if self.tempo is None else self.tempo
             longest = self.bars * beats * 60.0 / bpm
             if longest > MAX_SECONDS:
